@@ -1,0 +1,20 @@
+# Every third-party dependency of smtpsim, in one place. Provisioning (Debian packages) lives
+# in tools/install-deps, not here.
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG)
+find_package(nlohmann_json 3.11 REQUIRED CONFIG)
+find_package(fmt 9 REQUIRED CONFIG)
+find_package(CLI11 2 REQUIRED CONFIG)
+if(SMTPSIM_BUILD_TESTS)
+  find_package(GTest 1.12 REQUIRED CONFIG)
+  include(GoogleTest)
+endif()
+if(SMTPSIM_BUILD_BENCH)
+  find_package(benchmark REQUIRED CONFIG)
+endif()
+
+find_program(SMTPSIM_CCACHE ccache)
+if(SMTPSIM_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${SMTPSIM_CCACHE})
+endif()

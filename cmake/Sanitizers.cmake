@@ -1,0 +1,18 @@
+# Validates SMTPSIM_SANITIZE once and turns it into SMTPSIM_SANITIZER_FLAGS.
+set(SMTPSIM_SANITIZER_FLAGS "")
+if(SMTPSIM_SANITIZE)
+  if("thread" IN_LIST SMTPSIM_SANITIZE AND "address" IN_LIST SMTPSIM_SANITIZE)
+    message(FATAL_ERROR "SMTPSIM_SANITIZE: thread and address cannot be combined")
+  endif()
+  foreach(s IN LISTS SMTPSIM_SANITIZE)
+    if(NOT s MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "SMTPSIM_SANITIZE: unknown sanitizer '${s}'")
+    endif()
+  endforeach()
+  list(JOIN SMTPSIM_SANITIZE "," _san)
+  set(SMTPSIM_SANITIZER_FLAGS -fsanitize=${_san} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND "undefined" IN_LIST SMTPSIM_SANITIZE)
+    # clang 14's -fsanitize=function misfires on coroutine frames.
+    list(APPEND SMTPSIM_SANITIZER_FLAGS -fno-sanitize=function)
+  endif()
+endif()

@@ -1,0 +1,76 @@
+#pragma once
+// SMTP commands (RFC 5321 §4.1.1, RFC 3207 §4, RFC 4954 §4): parse a command line received from
+// a client, and serialize commands to send. Verbs are case-insensitive (RFC 5321 §2.4).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "simulator/protocol/address.hpp"
+#include "simulator/protocol/result.hpp"
+
+namespace smtpsim::protocol {
+
+enum class verb : std::uint8_t {
+  ehlo,
+  helo,
+  starttls,
+  auth,
+  mail,
+  rcpt,
+  data,
+  bdat,
+  rset,
+  noop,
+  quit,
+  vrfy,
+  expn,
+  help,
+  unknown,
+};
+
+std::string_view to_string(verb v);  // upper-case wire name; "" for unknown
+
+// esmtp_param is one ESMTP parameter of MAIL or RCPT: keyword ["=" value].
+struct esmtp_param {
+  std::string keyword;
+  std::optional<std::string> value;
+};
+
+struct command {
+  verb cmd = verb::unknown;
+  std::string verb_text;  // the verb as received, case preserved
+  std::string argument;   // everything after the verb and its separating SP, unparsed
+
+  // MAIL / RCPT: the path and its ESMTP parameters.
+  std::optional<path> address;
+  std::vector<esmtp_param> params;
+  bool space_after_colon = false;  // "MAIL FROM: <a@b>" (not RFC syntax, widely accepted)
+
+  // AUTH: the mechanism (upper-cased) and the initial response, if given ("=" means empty).
+  std::string mechanism;
+  std::optional<std::string> initial_response;
+
+  // EHLO / HELO: the domain or address literal argument.
+  std::string domain;
+};
+
+// parse_command parses one command line (without its CRLF).
+// An unknown verb is not an error: it yields verb::unknown with verb_text set.
+// Errors: command_empty (empty line); command_syntax (a known verb whose arguments do not parse:
+// MAIL without "FROM:", a bad path, AUTH without a mechanism, EHLO without a domain...).
+// A STARTTLS/DATA/RSET/QUIT with an argument is returned with `argument` set; the caller decides
+// how to reply (RFC 3207 §4: STARTTLS with parameters gets 501).
+result<command> parse_command(std::string_view line);
+
+// serialize_command renders a command line, CRLF included.
+std::string serialize_command(const command& c);
+
+// make_command builds a command from a verb and its argument text (e.g. verb::mail,
+// "FROM:<a@b.test>"); the argument is parsed as parse_command would.
+command make_command(verb v, std::string_view argument = {});
+
+}  // namespace smtpsim::protocol

@@ -1,0 +1,1 @@
+#include "simulator/protocol/ehlo.hpp"

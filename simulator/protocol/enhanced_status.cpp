@@ -1,0 +1,1 @@
+#include "simulator/protocol/enhanced_status.hpp"
