@@ -13,6 +13,7 @@ struct ehlo_extension {
   std::string keyword;              // upper-cased
   std::vector<std::string> params;  // space-separated parameters as sent
   std::string line;                 // the whole line text as sent
+  friend bool operator==(const ehlo_extension&, const ehlo_extension&) = default;
 };
 
 struct ehlo_info {
@@ -31,13 +32,18 @@ struct ehlo_info {
   const ehlo_extension* find(std::string_view keyword) const;
   // keywords returns the upper-cased keywords in order.
   std::vector<std::string> keywords() const;
+  friend bool operator==(const ehlo_info&, const ehlo_info&) = default;
 };
 
 // parse_ehlo reads the extension list from a 250 EHLO reply. It never fails: anomalies are
-// flagged. A single-line reply has no extensions.
+// flagged. A single-line reply has no extensions. The first line is always taken as
+// "domain greeting" (ehlo-ok-rsp, RFC 5321 §4.1.1.1), even when first_line_is_keyword is set: a
+// keyword there is not listed in `extensions` (clients that follow the grammar miss it too).
+// Lines with no text are skipped. Allocates at most a few times the size of the reply.
 ehlo_info parse_ehlo(const reply& r);
 
-// format_ehlo builds an EHLO reply: first line "domain greeting", then one line per extension.
+// format_ehlo builds an EHLO reply: first line "domain greeting" (or "domain" when the greeting
+// is empty), then one line per extension, code 250, CRLF line ends.
 std::string format_ehlo(std::string_view domain, std::string_view greeting,
                         const std::vector<std::string>& extension_lines);
 

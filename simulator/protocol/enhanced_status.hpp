@@ -10,8 +10,8 @@ namespace smtpsim::protocol {
 
 struct enhanced_status {
   int cls = 0;      // 2, 4 or 5
-  int subject = 0;  // 0-999, no leading zeros beyond one digit
-  int detail = 0;   // 0-999
+  int subject = 0;  // 0-999: 1*3digit (RFC 3463 §2), so "5.07.1" is legal and reads as 5.7.1
+  int detail = 0;   // 0-999: 1*3digit
 
   std::string to_string() const;  // "5.7.0"
   friend bool operator==(const enhanced_status&, const enhanced_status&) = default;
@@ -24,7 +24,8 @@ struct enhanced_status {
 std::optional<enhanced_status> parse_enhanced_status(std::string_view text,
                                                      std::size_t* consumed = nullptr);
 
-// parse_enhanced_status_pattern parses "5.7.0"-style text exactly (the whole string).
+// parse_enhanced_status_exact parses "5.7.0"-style text exactly (the whole string), e.g. a
+// scenario's expected code; nullopt if anything else is present.
 std::optional<enhanced_status> parse_enhanced_status_exact(std::string_view text);
 
 }  // namespace smtpsim::protocol

@@ -5,7 +5,6 @@
 #include <string>
 #include <string_view>
 
-
 using X509 = struct x509_st;  // NOLINT: OpenSSL's opaque type, without including OpenSSL
 
 namespace smtpsim::tls {
@@ -17,7 +16,8 @@ std::string_view to_string(digest_kind d);  // "md5", "sha1", "sha256"
 // colon_hex renders octets as "AB:CD:..."
 std::string colon_hex(std::string_view octets);
 
-// cert_fingerprint digests the DER encoding of the whole certificate.
+// cert_fingerprint digests the DER encoding of the whole certificate. A null `cert` throws
+// std::invalid_argument; an OpenSSL failure throws std::runtime_error.
 std::string cert_fingerprint(const X509* cert, digest_kind d);
 // pubkey_fingerprint digests the DER encoding of the SubjectPublicKeyInfo (Postfix >= 2.9
 // "public key fingerprint"; also the DANE "1" selector).
@@ -30,8 +30,8 @@ struct fingerprint_set {
 };
 fingerprint_set fingerprints_of(const X509* cert);
 
-// fingerprints_of_pem parses the first certificate of `pem`. Returns nullopt-like empty set with
-// all fields empty when `pem` holds no certificate.
+// fingerprints_of_pem parses the first certificate of `pem`. Returns a set with all fields empty
+// when `pem` holds no parsable certificate (never throws for bad input).
 fingerprint_set fingerprints_of_pem(std::string_view pem);
 
 }  // namespace smtpsim::tls

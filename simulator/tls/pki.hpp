@@ -17,7 +17,8 @@ struct issued_cert {
   std::string name;       // "server", "client1", ... (also the file stem)
   std::string purpose;    // one sentence: what scenarios use it for
   std::string cert_pem;   // the certificate alone
-  std::string chain_pem;  // the certificate followed by its intermediates (no root)
+  std::string chain_pem;  // the certificate followed by its intermediates (no root); for a CA,
+                          // the certificate alone
   std::string key_pem;    // PKCS#8, unencrypted
   fingerprint_set fingerprints;
 };
@@ -49,16 +50,24 @@ struct pki_options {
 test_pki make_test_pki(const pki_options& options = {});
 
 // write_pki writes <name>.pem (certificate), <name>-chain.pem (leaf + intermediates, for leaves),
-// <name>.key (mode 0600) for each certificate, and fingerprints.txt. Creates `dir` if needed.
+// <name>.key (mode 0600) for each certificate, and fingerprints.txt (describe_pki). Creates `dir`
+// if needed. Each file is created anew, so a key never inherits an older file's wider mode.
 // Throws std::system_error on I/O failure.
 void write_pki(const test_pki& pki, const std::filesystem::path& dir);
 
-// load_pki reads a folder written by write_pki back (for targets that point at one).
+// load_pki reads a folder written by write_pki back (for targets that point at one): every
+// <name>.pem other than *-chain.pem, with <name>-chain.pem (default: the certificate alone) and
+// <name>.key (default: no key) when present. Purposes come from the built-in table; fingerprints
+// are recomputed. Throws std::filesystem::filesystem_error / std::system_error on I/O failure and
+// std::runtime_error when the folder holds no certificate or a file does not parse.
 test_pki load_pki(const std::filesystem::path& dir);
 
-// describe_pki renders, for each certificate: its name, purpose, subject, validity, and the
-// six fingerprints in Postfix's colon-hex form, e.g. for relay_clientcerts:
-//   client1  sha256 cert  AB:CD:...
+// describe_pki renders, for each certificate: its name, purpose, subject, issuer, validity, and
+// the six fingerprints in Postfix's colon-hex form. Descriptions are '#' comments; each
+// fingerprint line is a ready relay_clientcerts table entry (key, then a note), e.g.
+//   AB:CD:...:EF  client1 sha256 cert
+// The header says which digest Postfix uses by default (sha256 at compatibility_level >= 3.6,
+// md5 before).
 std::string describe_pki(const test_pki& pki);
 
 }  // namespace smtpsim::tls

@@ -1,0 +1,346 @@
+#include "harness/run.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <list>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <fstream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "simulator/engine/client_engine.hpp"
+#include "simulator/reference/fault.hpp"
+#include "reports/junit.hpp"
+#include "reports/markdown.hpp"
+#include "reports/run_json.hpp"
+#include "reports/terminal.hpp"
+#include "harness/reference_target.hpp"
+#include "harness/scenario_loader.hpp"
+#include "harness/target.hpp"
+
+namespace smtpsim::harness {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string iso_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool glob_match(const std::string& pattern, const std::string& text) {
+  return fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
+}
+
+bool selected(const script::scenario_case& c, const run_options& o) {
+  auto hit = [&](const std::vector<std::string>& globs) {
+    return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) {
+      return glob_match(g, c.case_id) || glob_match(g, c.sc->id);
+    });
+  };
+  if (!o.tests.empty() && !hit(o.tests)) {
+    return false;
+  }
+  return !hit(o.skips);
+}
+
+std::string random_run_id() {
+  std::random_device rd;
+  return fmt::format("{:08x}", rd());
+}
+
+reference::fault_set parse_faults(const std::vector<std::string>& names) {
+  reference::fault_set set;
+  for (const auto& n : names) {
+    auto f = reference::parse_fault(n);
+    if (!f) {
+      throw config_error("--reference-fault", "", text_position{},
+                         fmt::format("unknown fault \"{}\" (smtpsim serve --list-faults lists them)", n));
+    }
+    set.set(*f);
+  }
+  return set;
+}
+
+// prepared_target is one target of the run, ready for the engine.
+struct prepared_target {
+  server_target desc;
+  engine::client_target engine_target;
+};
+
+// job is one case against one target; it lives until the run ends (the engine keeps
+// references to its runner).
+struct job {
+  std::size_t target_index = 0;
+  std::size_t case_index = 0;
+  std::unique_ptr<script::client_runner> runner;
+  std::string started_at;
+};
+
+reports::case_result make_result(const script::scenario_case& c, const server_target& t,
+                                 std::string started_at, script::case_outcome outcome) {
+  reports::case_result r;
+  r.case_id = c.case_id;
+  r.scenario_id = c.sc->id;
+  r.variant = c.var != nullptr ? c.var->name : "";
+  r.target = t.name;
+  r.title = c.sc->title;
+  r.level = std::string(script::to_string(c.sc->lvl));
+  r.role = std::string(script::to_string(c.sc->role));
+  r.file = c.sc->file;
+  r.references = c.sc->references;
+  r.tags = c.sc->tags;
+  r.started_at = std::move(started_at);
+  r.outcome = std::move(outcome);
+  return r;
+}
+
+struct selection {
+  scenario_set scenarios;
+  std::vector<script::scenario_case> cases;
+};
+
+selection select_cases(const run_options& o) {
+  selection sel;
+  const fs::path dir = o.scenario_dir.empty() ? default_scenario_dir() : o.scenario_dir;
+  sel.scenarios = load_scenarios(dir);
+  if (!sel.scenarios.errors.empty()) {
+    // Report the first error as the exception; the caller prints it. `validate` lists them all.
+    throw sel.scenarios.errors.front();
+  }
+  for (const auto& s : sel.scenarios.scenarios) {
+    for (auto& c : script::expand_cases(*s)) {
+      if (selected(c, o)) {
+        sel.cases.push_back(std::move(c));
+      }
+    }
+  }
+  if (sel.cases.empty()) {
+    throw config_error("--test", "", text_position{},
+                       fmt::format("no scenario in {} matches the selection", dir.string()));
+  }
+  return sel;
+}
+
+}  // namespace
+
+int exit_code_for(const reports::run_result& run) {
+  const auto c = run.counts();
+  if (c.fail > 0 || c.xpass > 0 || (run.strict && c.warn > 0)) {
+    return 1;
+  }
+  const std::size_t judged = c.pass + c.warn + c.info + c.xfail;
+  if (c.error > 0 || judged == 0 || run.interrupted) {
+    return 3;
+  }
+  return 0;
+}
+
+int run_suite(const run_options& o, std::ostream& out, reports::run_result* result_out) {
+  if (o.jobs == 0) {
+    throw config_error("--jobs", "", text_position{}, "must be at least 1");
+  }
+  selection sel = select_cases(o);
+
+  // Targets.
+  std::vector<std::unique_ptr<prepared_target>> targets;
+  std::unique_ptr<reference_target> reference;
+  std::vector<std::string> urls;
+  std::vector<fs::path> files;
+  for (const auto& t : o.targets) {
+    if (is_target_url(t)) {
+      urls.push_back(t);
+    } else {
+      files.emplace_back(t);
+    }
+  }
+  if (!o.reference_faults.empty() && !o.targets.empty()) {
+    throw config_error("--reference-fault", "", text_position{},
+                       "faults apply to the built-in reference target, which runs only when no "
+                       "--target is given");
+  }
+  auto add_target = [&](server_target t) {
+    apply_overrides(t, o.vars, o.traits);
+    add_derived_vars(t.vars);
+    auto p = std::make_unique<prepared_target>();
+    p->desc = std::move(t);
+    for (const auto& [name, ep] : p->desc.listeners) {
+      p->engine_target.listeners[name] = ep;
+    }
+    p->engine_target.trust_pem = p->desc.trust_pem;
+    targets.push_back(std::move(p));
+  };
+  if (!urls.empty()) {
+    add_target(target_from_urls(urls));
+  }
+  for (const auto& f : files) {
+    add_target(load_target_file(f));
+  }
+  if (o.targets.empty()) {
+    reference = std::make_unique<reference_target>(parse_faults(o.reference_faults));
+    reference->start();
+    add_target(reference->target());
+    targets.back()->engine_target.pki = &reference->pki();
+    targets.back()->engine_target.sink = &reference->sink();
+  }
+
+  reports::run_result run;
+  run.tool_version = SMTPSIM_VERSION;
+  run.command_line = o.command_line;
+  run.started_at = iso_now();
+  run.strict = o.strict;
+  for (const auto& t : targets) {
+    reports::target_info info;
+    info.name = t->desc.name;
+    info.kind = t->desc.kind;
+    info.description = t->desc.description;
+    info.listeners = t->desc.listener_urls;
+    run.targets.push_back(std::move(info));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+
+  reports::progress_printer progress(out, o.live_progress, reports::terminal_columns());
+  const std::size_t total = sel.cases.size() * targets.size();
+  progress.start(total, targets.size());
+
+  // jobs outlive the event loop: abandoned coroutine frames (on a signal) die with `io`.
+  std::list<job> jobs;
+  boost::asio::io_context io;
+  std::vector<reports::case_result> results;
+  std::size_t next = 0;
+  std::size_t running = 0;
+  const std::string run_id = random_run_id();
+
+  std::function<void()> launch;
+  launch = [&]() {
+    while (running < o.jobs && next < total) {
+      const std::size_t target_index = next / sel.cases.size();
+      const std::size_t case_index = next % sel.cases.size();
+      const std::size_t seq = next++;
+      const prepared_target& pt = *targets[target_index];
+      const script::scenario_case& c = sel.cases[case_index];
+      script::target_view view;
+      for (const auto& [name, ep] : pt.desc.listeners) {
+        view.listeners.insert(name);
+      }
+      view.traits = pt.desc.traits;
+      view.vars = pt.desc.vars;
+      view.vars["case_token"] = fmt::format("smtpsim-{}-{:04}", run_id, seq);
+      if (!pt.desc.server_name.empty()) {
+        view.tls_defaults.sni = pt.desc.server_name;
+      }
+      jobs.push_back(job{target_index, case_index,
+                         std::make_unique<script::client_runner>(c, std::move(view), o.limits),
+                         iso_now()});
+      job& j = jobs.back();
+      ++running;
+      progress.case_started(c.case_id);
+      engine::async_run_client_case(io, *j.runner, pt.engine_target,
+                                    [&, jp = &j](script::case_outcome outcome) {
+                                      --running;
+                                      const auto& jc = sel.cases[jp->case_index];
+                                      results.push_back(make_result(
+                                          jc, targets[jp->target_index]->desc, jp->started_at,
+                                          std::move(outcome)));
+                                      progress.case_finished(results.back());
+                                      launch();
+                                    });
+    }
+  };
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) {
+      run.interrupted = true;
+      io.stop();
+    }
+  });
+  launch();
+  // The loop ends when every case is done (then the signal wait is the only work left) or on a
+  // signal.
+  while (!run.interrupted && (running > 0 || next < total)) {
+    io.run_one();
+  }
+  signals.cancel();
+  if (reference) {
+    reference->stop();
+  }
+
+  // Deterministic order: targets as given, cases by id.
+  std::stable_sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+    auto ta = std::find_if(run.targets.begin(), run.targets.end(),
+                           [&](const auto& t) { return t.name == a.target; });
+    auto tb = std::find_if(run.targets.begin(), run.targets.end(),
+                           [&](const auto& t) { return t.name == b.target; });
+    if (ta != tb) {
+      return ta < tb;
+    }
+    return a.case_id < b.case_id;
+  });
+  run.cases = std::move(results);
+  run.finished_at = iso_now();
+  run.duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.exit_code = exit_code_for(run);
+
+  std::vector<fs::path> written;
+  if (o.write_reports) {
+    fs::create_directories(o.out_dir);
+    reports::write_run_json(run, o.out_dir / "run.json");
+    reports::write_junit(run, o.out_dir / "junit.xml");
+    std::ofstream md(o.out_dir / "summary.md");
+    reports::write_markdown(run, md);
+    written = {o.out_dir / "run.json", o.out_dir / "junit.xml", o.out_dir / "summary.md"};
+  }
+  progress.finish(run, written);
+  const int code = run.exit_code;
+  if (result_out != nullptr) {
+    *result_out = std::move(run);
+  }
+  return code;
+}
+
+int play_case(const play_options& p, std::ostream& out) {
+  run_options o = p.run;
+  o.tests = {p.case_id};
+  o.jobs = 1;
+  o.write_reports = false;
+  o.live_progress = false;
+  reports::run_result run;
+  std::ostringstream progress_sink;
+  const int code = run_suite(o, progress_sink, &run);
+  for (const auto& c : run.cases) {
+    out << fmt::format("== {} against {}\n", c.case_id, c.target);
+    out << fmt::format("   {} [{}] {}\n", c.title, c.level, fmt::join(c.references, "; "));
+    out << script::render_transcript(c.outcome.log, c.role == "server");
+    for (const auto& j : c.outcome.judgments) {
+      out << fmt::format("-- {} at {}: {}\n", script::to_string(j.v),
+                         j.step_pointer.empty() ? "start" : j.step_pointer, j.reason);
+      if (!j.expected.empty()) {
+        out << "   expected: " << j.expected << "\n";
+      }
+      if (!j.observed.empty()) {
+        out << "   observed: " << j.observed << "\n";
+      }
+    }
+    out << fmt::format("== {}: {} ({} ms)\n\n", script::to_string(c.outcome.final_verdict),
+                       c.outcome.reason, c.outcome.duration.count());
+  }
+  return code;
+}
+
+}  // namespace smtpsim::harness

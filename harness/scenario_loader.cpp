@@ -1,0 +1,874 @@
+#include "harness/scenario_loader.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace smtpsim::harness {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using script::byte_part;
+using script::match_kind;
+using script::outcome;
+using script::step;
+using script::step_kind;
+
+config_error::config_error(std::string file, std::string pointer, text_position where,
+                           std::string message)
+    : std::runtime_error(fmt::format("{}:{}:{}: {}{}", file, where.line, where.column,
+                                     pointer.empty() ? "" : pointer + ": ", message)),
+      file_(std::move(file)),
+      pointer_(std::move(pointer)),
+      where_(where),
+      message_(std::move(message)) {}
+
+namespace {
+
+// reader walks a parsed document and throws config_error with positions.
+class reader {
+ public:
+  reader(std::string file, std::string_view text) : file_(std::move(file)), locator_(text) {}
+
+  [[noreturn]] void fail(const std::string& pointer, const std::string& message,
+                         bool at_key = false) const {
+    throw config_error(file_, pointer,
+                       at_key ? locator_.key_position(pointer) : locator_.value_position(pointer),
+                       message);
+  }
+
+  void check_duplicates() const {
+    if (!locator_.duplicate_keys().empty()) {
+      const auto& d = locator_.duplicate_keys().front();
+      throw config_error(file_, d.pointer, d.where, "duplicate field");
+    }
+  }
+
+  // expect_object checks that `j` is an object whose fields are all in `allowed`.
+  void expect_object(const json& j, const std::string& ptr,
+                     std::initializer_list<std::string_view> allowed) const {
+    if (!j.is_object()) {
+      fail(ptr, "expected an object");
+    }
+    for (const auto& [key, value] : j.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) {
+          list += (list.empty() ? "" : ", ") + std::string(a);
+        }
+        fail(ptr + "/" + escape_pointer_token(key),
+             fmt::format("unknown field \"{}\" (allowed here: {})", key, list), true);
+      }
+    }
+  }
+
+  std::string string_at(const json& j, const std::string& ptr) const {
+    if (!j.is_string()) {
+      fail(ptr, "expected a string");
+    }
+    return j.get<std::string>();
+  }
+
+  std::string required_string(const json& obj, const std::string& ptr, const char* key) const {
+    if (!obj.contains(key)) {
+      fail(ptr, fmt::format("missing required field \"{}\"", key));
+    }
+    std::string s = string_at(obj.at(key), ptr + "/" + key);
+    if (s.empty()) {
+      fail(ptr + "/" + key, "must not be empty");
+    }
+    return s;
+  }
+
+  std::vector<std::string> string_list(const json& j, const std::string& ptr,
+                                       bool allow_single = false) const {
+    std::vector<std::string> out;
+    if (allow_single && j.is_string()) {
+      out.push_back(j.get<std::string>());
+      return out;
+    }
+    if (!j.is_array()) {
+      fail(ptr, allow_single ? "expected a string or an array of strings"
+                             : "expected an array of strings");
+    }
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      out.push_back(string_at(j[i], ptr + "/" + std::to_string(i)));
+    }
+    return out;
+  }
+
+  std::uint64_t positive_integer(const json& j, const std::string& ptr, std::uint64_t max) const {
+    if (!j.is_number_unsigned() || j.get<std::uint64_t>() == 0 || j.get<std::uint64_t>() > max) {
+      fail(ptr, fmt::format("expected an integer from 1 to {}", max));
+    }
+    return j.get<std::uint64_t>();
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  json_locator locator_;
+};
+
+const std::regex& id_pattern() {
+  static const std::regex re("^(c\\.)?[a-z0-9]+(\\.[a-z0-9]+(-[a-z0-9]+)*)+$");
+  return re;
+}
+
+const std::regex& name_pattern() {
+  static const std::regex re("^[a-z0-9]+([.-][a-z0-9]+)*$");
+  return re;
+}
+
+bool valid_code_pattern(const std::string& p) {
+  return p.size() == 3 && p[0] >= '2' && p[0] <= '5' &&
+         std::all_of(p.begin() + 1, p.end(), [](char c) { return (c >= '0' && c <= '9') || c == 'x'; });
+}
+
+bool valid_esc_pattern(const std::string& p) {
+  static const std::regex re("^[245x]\\.([0-9]{1,3}|x)\\.([0-9]{1,3}|x)$");
+  return std::regex_match(p, re);
+}
+
+bool valid_tls_version(const std::string& v) {
+  return v == "1.0" || v == "1.1" || v == "1.2" || v == "1.3";
+}
+
+std::optional<std::string> decode_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') {
+        return c - '0';
+      }
+      if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+      }
+      if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+      }
+      return -1;
+    };
+    const int hi = nibble(hex[i]);
+    const int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+constexpr std::uint64_t max_timeout_ms = 600000;
+constexpr std::uint64_t max_repeat = 1000000;
+
+class scenario_parser {
+ public:
+  scenario_parser(std::string_view text, const std::string& file) : r_(file, text), text_(text) {}
+
+  script::scenario parse() {
+    json doc;
+    try {
+      doc = json::parse(text_);
+    } catch (const json::parse_error& e) {
+      const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+      // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line..";
+      // keep the part after the last ": " which says what was wrong.
+      std::string what = e.what();
+      const std::size_t colon = what.rfind(": ");
+      throw config_error(r_.file(), "", position_of_offset(text_, offset),
+                         "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+    }
+    r_.check_duplicates();
+    r_.expect_object(doc, "", {"$schema", "id", "title", "description", "role", "level", "references",
+                               "tags", "requires", "variants", "steps"});
+    script::scenario sc;
+    sc.file = r_.file();
+    sc.id = r_.required_string(doc, "", "id");
+    if (!std::regex_match(sc.id, id_pattern())) {
+      r_.fail("/id", "an id is lower-case words joined by '.' and '-', e.g. "
+                     "\"starttls.ready-220\" (client checks start with \"c.\")");
+    }
+    sc.title = r_.required_string(doc, "", "title");
+    if (doc.contains("description")) {
+      sc.description = r_.string_at(doc["description"], "/description");
+    }
+    const std::string role = r_.required_string(doc, "", "role");
+    if (role == "server") {
+      sc.role = script::sut_role::server;
+    } else if (role == "client") {
+      sc.role = script::sut_role::client;
+      r_.fail("/role", "client scenarios (we play the server) are not supported yet");
+    } else {
+      r_.fail("/role", "expected \"server\" (the target is a server) or \"client\"");
+    }
+    if (sc.id.rfind("c.", 0) == 0) {
+      r_.fail("/id", "ids starting with \"c.\" are client checks; this scenario has role server");
+    }
+    const std::string lvl = r_.required_string(doc, "", "level");
+    auto parsed_level = script::parse_level(lvl);
+    if (!parsed_level) {
+      r_.fail("/level",
+              "expected one of MUST, MUST NOT, SHOULD, SHOULD NOT, MAY, DERIVED, IMPL, BCP");
+    }
+    sc.lvl = *parsed_level;
+    if (!doc.contains("references")) {
+      r_.fail("", "missing required field \"references\"");
+    }
+    sc.references = r_.string_list(doc["references"], "/references");
+    if (sc.references.empty()) {
+      r_.fail("/references", "at least one reference (RFC section, CVE, parameter) is required");
+    }
+    if (doc.contains("tags")) {
+      sc.tags = r_.string_list(doc["tags"], "/tags");
+    }
+    if (doc.contains("requires")) {
+      sc.requires_traits = r_.string_list(doc["requires"], "/requires");
+      for (std::size_t i = 0; i < sc.requires_traits.size(); ++i) {
+        if (!std::regex_match(sc.requires_traits[i], std::regex("^[a-z][a-z0-9_]*$"))) {
+          r_.fail("/requires/" + std::to_string(i),
+                  "a trait name is lower-case letters, digits and '_', e.g. \"public_mx\"");
+        }
+      }
+    }
+    if (doc.contains("variants")) {
+      parse_variants(doc["variants"], sc);
+    }
+    if (!doc.contains("steps")) {
+      r_.fail("", "missing required field \"steps\"");
+    }
+    const json& steps = doc["steps"];
+    if (!steps.is_array() || steps.empty()) {
+      r_.fail("/steps", "expected a non-empty array of steps");
+    }
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      parse_step(steps[i], "/steps/" + std::to_string(i), sc.steps);
+    }
+    check_order(sc);
+    if (needs_sink_ && std::find(sc.requires_traits.begin(), sc.requires_traits.end(), "sink") ==
+                           sc.requires_traits.end()) {
+      sc.requires_traits.emplace_back("sink");
+    }
+    return sc;
+  }
+
+ private:
+  void parse_variants(const json& j, script::scenario& sc) {
+    if (!j.is_array() || j.empty()) {
+      r_.fail("/variants", "expected a non-empty array of variants");
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string ptr = "/variants/" + std::to_string(i);
+      r_.expect_object(j[i], ptr, {"name", "tls"});
+      script::variant v;
+      v.name = r_.required_string(j[i], ptr, "name");
+      if (!std::regex_match(v.name, name_pattern())) {
+        r_.fail(ptr + "/name", "a variant name is lower-case letters, digits, '.' and '-'");
+      }
+      if (!names.insert(v.name).second) {
+        r_.fail(ptr + "/name", "duplicate variant name");
+      }
+      if (j[i].contains("tls")) {
+        v.tls = parse_tls(j[i]["tls"], ptr + "/tls");
+      }
+      sc.variants.push_back(std::move(v));
+    }
+  }
+
+  script::tls_params parse_tls(const json& j, const std::string& ptr) {
+    r_.expect_object(j, ptr, {"sni", "min_version", "max_version", "client_cert", "ciphers"});
+    script::tls_params p;
+    if (j.contains("sni")) {
+      p.sni = r_.string_at(j["sni"], ptr + "/sni");
+    }
+    for (const char* key : {"min_version", "max_version"}) {
+      if (j.contains(key)) {
+        std::string v = r_.string_at(j[key], ptr + "/" + key);
+        if (!valid_tls_version(v)) {
+          r_.fail(ptr + "/" + key, "expected \"1.0\", \"1.1\", \"1.2\" or \"1.3\"");
+        }
+        (std::string_view(key) == "min_version" ? p.min_version : p.max_version) = v;
+      }
+    }
+    if (j.contains("client_cert")) {
+      p.client_cert = r_.string_at(j["client_cert"], ptr + "/client_cert");
+    }
+    if (j.contains("ciphers")) {
+      p.ciphers = r_.string_at(j["ciphers"], ptr + "/ciphers");
+    }
+    return p;
+  }
+
+  script::byte_template parse_bytes(const json& j, const std::string& ptr) {
+    script::byte_template t;
+    if (j.is_string()) {
+      t.parts.push_back(byte_part{byte_part::kind::text, j.get<std::string>(), 1});
+      return t;
+    }
+    if (!j.is_array() || j.empty()) {
+      r_.fail(ptr, "expected a string or a non-empty array of parts");
+    }
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string p = ptr + "/" + std::to_string(i);
+      const json& part = j[i];
+      if (part.is_string()) {
+        t.parts.push_back(byte_part{byte_part::kind::text, part.get<std::string>(), 1});
+      } else if (part.is_object() && part.contains("repeat")) {
+        r_.expect_object(part, p, {"repeat", "count"});
+        const std::string unit = r_.string_at(part["repeat"], p + "/repeat");
+        if (!part.contains("count")) {
+          r_.fail(p, "missing required field \"count\"");
+        }
+        const auto count = r_.positive_integer(part["count"], p + "/count", max_repeat);
+        t.parts.push_back(byte_part{byte_part::kind::repeat, unit, static_cast<std::size_t>(count)});
+      } else if (part.is_object() && part.contains("hex")) {
+        r_.expect_object(part, p, {"hex"});
+        auto octets = decode_hex(r_.string_at(part["hex"], p + "/hex"));
+        if (!octets) {
+          r_.fail(p + "/hex", "expected an even number of hex digits");
+        }
+        t.parts.push_back(byte_part{byte_part::kind::octets, *octets, 1});
+      } else {
+        r_.fail(p, "expected a string, {\"repeat\": ..., \"count\": N} or {\"hex\": ...}");
+      }
+    }
+    return t;
+  }
+
+  outcome parse_outcome(const json& j, const std::string& ptr, bool needs_match) {
+    // The order is that of script::match_kind.
+    static constexpr std::array<std::string_view, 12> kinds = {
+        "reply",          "silence",   "timeout",   "closed",        "malformed",
+        "handshake_ok",   "handshake_failed", "connected", "connect_failed", "any",
+        "delivered",      "not_delivered"};
+    r_.expect_object(j, ptr,
+                     {"reply", "silence", "timeout", "closed", "malformed", "handshake_ok",
+                      "handshake_failed", "connected", "connect_failed", "any", "delivered",
+                      "not_delivered", "multiline",
+                      "has_extension", "lacks_extension", "extension_with_params", "text_contains",
+                      "esc", "tls", "peer_plaintext", "verdict", "reason", "then"});
+    outcome oc;
+    oc.pointer = ptr;
+    int found = 0;
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      if (!j.contains(std::string(kinds[k]))) {
+        continue;
+      }
+      ++found;
+      oc.match.kind = static_cast<match_kind>(k);
+      const std::string key(kinds[k]);
+      const json& v = j[key];
+      if (oc.match.kind == match_kind::reply) {
+        for (const auto& code : r_.string_list(v, ptr + "/reply", true)) {
+          if (!valid_code_pattern(code)) {
+            r_.fail(ptr + "/reply",
+                    "a reply code pattern is three characters, the first 2-5, then digits or 'x' "
+                    "(\"250\", \"5xx\")");
+          }
+          oc.match.codes.push_back(script::code_pattern{code});
+        }
+      } else if (oc.match.kind == match_kind::closed && v.is_string()) {
+        const std::string mode = v.get<std::string>();
+        if (mode == "clean") {
+          oc.match.closed = script::closed_mode::clean;
+        } else if (mode == "unclean") {
+          oc.match.closed = script::closed_mode::unclean;
+        } else {
+          r_.fail(ptr + "/closed", "expected true, \"clean\" or \"unclean\"");
+        }
+      } else if (!v.is_boolean() || !v.get<bool>()) {
+        r_.fail(ptr + "/" + key, "expected true");
+      }
+    }
+    if (needs_match && found != 1) {
+      r_.fail(ptr, found == 0 ? "an outcome needs one condition: reply, silence, timeout, closed, "
+                                "malformed, handshake_ok, handshake_failed, connected, "
+                                "connect_failed, delivered, not_delivered or any"
+                              : "an outcome has exactly one condition");
+    }
+    if (!needs_match && found != 0) {
+      r_.fail(ptr, "\"otherwise\" takes no condition: it applies when no outcome matched");
+    }
+    const bool reply_filters = j.contains("multiline") || j.contains("has_extension") ||
+                               j.contains("lacks_extension") ||
+                               j.contains("extension_with_params") || j.contains("esc");
+    if (reply_filters && oc.match.kind != match_kind::reply) {
+      r_.fail(ptr, "multiline, has_extension, lacks_extension, extension_with_params and esc "
+                   "apply to a \"reply\" condition only");
+    }
+    if (j.contains("text_contains") && oc.match.kind != match_kind::reply &&
+        oc.match.kind != match_kind::delivered) {
+      r_.fail(ptr + "/text_contains", "text_contains applies to \"reply\" and \"delivered\"");
+    }
+    if (j.contains("multiline")) {
+      if (!j["multiline"].is_boolean()) {
+        r_.fail(ptr + "/multiline", "expected true or false");
+      }
+      oc.match.multiline = j["multiline"].get<bool>();
+    }
+    if (j.contains("has_extension")) {
+      oc.match.has_extension = upper_all(r_.string_list(j["has_extension"], ptr + "/has_extension", true));
+    }
+    if (j.contains("lacks_extension")) {
+      oc.match.lacks_extension =
+          upper_all(r_.string_list(j["lacks_extension"], ptr + "/lacks_extension", true));
+    }
+    if (j.contains("extension_with_params")) {
+      oc.match.extension_with_params = upper_all(
+          r_.string_list(j["extension_with_params"], ptr + "/extension_with_params", true));
+    }
+    if (j.contains("text_contains")) {
+      oc.match.text_contains = r_.string_at(j["text_contains"], ptr + "/text_contains");
+    }
+    if (j.contains("esc")) {
+      oc.match.esc_class = r_.string_at(j["esc"], ptr + "/esc");
+      if (!valid_esc_pattern(*oc.match.esc_class)) {
+        r_.fail(ptr + "/esc", "expected an enhanced status code such as \"5.7.0\" or \"5.x.x\"");
+      }
+    }
+    if (j.contains("tls")) {
+      if (!j["tls"].is_boolean()) {
+        r_.fail(ptr + "/tls", "expected true (inside TLS) or false (in plaintext)");
+      }
+      oc.match.tls = j["tls"].get<bool>();
+    }
+    if (j.contains("peer_plaintext")) {
+      if (oc.match.kind != match_kind::handshake_failed || !j["peer_plaintext"].is_boolean()) {
+        r_.fail(ptr + "/peer_plaintext", "expected true or false, with handshake_failed");
+      }
+      oc.match.peer_plaintext = j["peer_plaintext"].get<bool>();
+    }
+    if (j.contains("verdict")) {
+      const std::string v = r_.string_at(j["verdict"], ptr + "/verdict");
+      auto parsed = script::parse_verdict(v);
+      if (!parsed || *parsed == script::verdict::xfail || *parsed == script::verdict::xpass ||
+          v != script::to_string(*parsed)) {
+        r_.fail(ptr + "/verdict", "expected one of PASS, FAIL, WARN, INFO, SKIP, ERROR");
+      }
+      oc.v = parsed;
+      oc.reason = j.contains("reason") ? r_.string_at(j["reason"], ptr + "/reason") : "";
+      if (oc.reason.empty()) {
+        r_.fail(ptr, "an outcome with a verdict needs a \"reason\" (one sentence: why)");
+      }
+      oc.stop = true;
+    } else if (j.contains("reason")) {
+      r_.fail(ptr + "/reason", "\"reason\" goes with a \"verdict\"");
+    } else if (!needs_match) {
+      r_.fail(ptr, "\"otherwise\" needs a verdict");
+    }
+    if (j.contains("then")) {
+      const std::string then = r_.string_at(j["then"], ptr + "/then");
+      if (!oc.v) {
+        r_.fail(ptr + "/then", "\"then\" goes with a \"verdict\" (without one the script continues)");
+      }
+      if (then == "continue") {
+        oc.stop = false;
+      } else if (then == "stop") {
+        oc.stop = true;
+      } else {
+        r_.fail(ptr + "/then", "expected \"continue\" or \"stop\"");
+      }
+    }
+    return oc;
+  }
+
+  static std::vector<std::string> upper_all(std::vector<std::string> v) {
+    for (auto& s : v) {
+      for (char& c : s) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+    }
+    return v;
+  }
+
+  void parse_expectations(const json& j, const std::string& ptr, step& s) {
+    if (j.contains("expect")) {
+      const json& e = j["expect"];
+      if (!e.is_array() || e.empty()) {
+        r_.fail(ptr + "/expect", "expected a non-empty array of outcomes");
+      }
+      for (std::size_t i = 0; i < e.size(); ++i) {
+        s.expect.push_back(parse_outcome(e[i], ptr + "/expect/" + std::to_string(i), true));
+      }
+    }
+    if (j.contains("otherwise")) {
+      if (!j.contains("expect")) {
+        // Without an expect list nothing can match, so "otherwise" would also swallow the
+        // reactions the step accepts by default (a completed handshake, a reply...).
+        r_.fail(ptr + "/otherwise",
+                "\"otherwise\" needs an \"expect\" list naming the reactions that go on", true);
+      }
+      s.otherwise = parse_outcome(j["otherwise"], ptr + "/otherwise", false);
+    }
+  }
+
+  static outcome make_outcome(match_kind k, std::vector<std::string> codes,
+                              std::optional<script::verdict> v, std::string reason,
+                              const std::string& ptr) {
+    outcome oc;
+    oc.match.kind = k;
+    for (auto& c : codes) {
+      oc.match.codes.push_back(script::code_pattern{std::move(c)});
+    }
+    oc.v = v;
+    oc.reason = std::move(reason);
+    oc.stop = v.has_value();
+    oc.pointer = ptr;
+    return oc;
+  }
+
+  void parse_step(const json& j, const std::string& ptr, std::vector<step>& out) {
+    static constexpr std::array<std::string_view, 14> actions = {
+        "connect",      "send",  "send_raw", "read_reply", "wait_silence", "tls_handshake",
+        "tls_shutdown", "close", "sleep",    "ehlo_diff",  "await_delivery", "greeting",
+        "ehlo",         "starttls"};
+    if (!j.is_object()) {
+      r_.fail(ptr, "expected a step object");
+    }
+    std::string action;
+    for (auto a : actions) {
+      if (j.contains(std::string(a))) {
+        if (!action.empty()) {
+          r_.fail(ptr, fmt::format("a step has one action, found \"{}\" and \"{}\"", action, a));
+        }
+        action = a;
+      }
+    }
+    if (action.empty()) {
+      std::string list;
+      for (auto a : actions) {
+        list += (list.empty() ? "" : ", ") + std::string(a);
+      }
+      r_.fail(ptr, "a step needs one action: " + list);
+    }
+    const json& v = j[action];
+    const std::string vptr = ptr + "/" + action;
+    step s;
+    s.pointer = ptr;
+    if (j.contains("label")) {
+      s.label = r_.string_at(j["label"], ptr + "/label");
+    }
+    if (j.contains("timeout_ms")) {
+      s.timeout = std::chrono::milliseconds(
+          r_.positive_integer(j["timeout_ms"], ptr + "/timeout_ms", max_timeout_ms));
+    }
+    auto allow = [&](std::initializer_list<std::string_view> extra) {
+      std::vector<std::string_view> keys = {action, "label", "timeout_ms"};
+      keys.insert(keys.end(), extra.begin(), extra.end());
+      if (!j.is_object()) {
+        return;
+      }
+      for (const auto& [key, value] : j.items()) {
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+          std::string list;
+          for (auto k : keys) {
+            list += (list.empty() ? "" : ", ") + std::string(k);
+          }
+          r_.fail(ptr + "/" + escape_pointer_token(key),
+                  fmt::format("unknown field \"{}\" for a {} step (allowed: {})", key, action, list),
+                  true);
+        }
+      }
+    };
+
+    if (action == "connect") {
+      allow({"expect", "otherwise"});
+      s.kind = step_kind::connect;
+      s.timeout_phase = script::phase::connect;
+      s.listeners = r_.string_list(v, vptr, true);
+      if (s.listeners.empty()) {
+        r_.fail(vptr, "name at least one listener");
+      }
+      for (std::size_t i = 0; i < s.listeners.size(); ++i) {
+        if (!std::regex_match(s.listeners[i], std::regex("^[a-z][a-z0-9_]*$"))) {
+          r_.fail(vptr, "a listener name is lower-case letters, digits and '_', e.g. \"starttls\"");
+        }
+      }
+      parse_expectations(j, ptr, s);
+    } else if (action == "send" || action == "send_raw") {
+      allow({"expect", "otherwise"});
+      s.kind = action == "send" ? step_kind::send : step_kind::send_raw;
+      if (action == "send") {
+        const std::string line = r_.string_at(v, vptr);
+        if (line.find("\r\n") != std::string::npos) {
+          r_.fail(vptr, "\"send\" writes one command line and appends CRLF itself; use "
+                        "\"send_raw\" for exact octets");
+        }
+        s.bytes.parts.push_back(byte_part{byte_part::kind::text, line, 1});
+      } else {
+        s.bytes = parse_bytes(v, vptr);
+      }
+      parse_expectations(j, ptr, s);
+    } else if (action == "read_reply") {
+      allow({"expect", "otherwise"});
+      r_.expect_object(v, vptr, {"phase"});
+      s.kind = step_kind::read_reply;
+      if (v.contains("phase")) {
+        const std::string ph = r_.string_at(v["phase"], vptr + "/phase");
+        if (ph == "greeting") {
+          s.timeout_phase = script::phase::greeting;
+        } else if (ph == "reply") {
+          s.timeout_phase = script::phase::reply;
+        } else if (ph == "data") {
+          s.timeout_phase = script::phase::data;
+        } else {
+          r_.fail(vptr + "/phase", "expected \"greeting\", \"reply\" or \"data\"");
+        }
+      }
+      parse_expectations(j, ptr, s);
+    } else if (action == "wait_silence") {
+      allow({"expect", "otherwise"});
+      r_.expect_object(v, vptr, {});
+      s.kind = step_kind::wait_silence;
+      s.timeout_phase = script::phase::silence;
+      parse_expectations(j, ptr, s);
+    } else if (action == "tls_handshake") {
+      allow({"expect", "otherwise"});
+      s.kind = step_kind::tls_handshake;
+      s.timeout_phase = script::phase::handshake;
+      s.tls = parse_tls(v, vptr);
+      parse_expectations(j, ptr, s);
+    } else if (action == "tls_shutdown" || action == "close" || action == "ehlo_diff") {
+      allow({});
+      r_.expect_object(v, vptr, {});
+      s.kind = action == "close"          ? step_kind::close
+               : action == "tls_shutdown" ? step_kind::tls_shutdown
+                                          : step_kind::ehlo_diff;
+    } else if (action == "sleep") {
+      allow({});
+      r_.expect_object(v, vptr, {"ms"});
+      if (!v.contains("ms")) {
+        r_.fail(vptr, "missing required field \"ms\"");
+      }
+      s.kind = step_kind::sleep;
+      s.timeout = std::chrono::milliseconds(r_.positive_integer(v["ms"], vptr + "/ms", max_timeout_ms));
+    } else if (action == "await_delivery") {
+      allow({"expect", "otherwise"});
+      r_.expect_object(v, vptr, {"token"});
+      s.kind = step_kind::await_delivery;
+      s.timeout_phase = script::phase::data;
+      if (v.contains("token")) {
+        s.token = r_.string_at(v["token"], vptr + "/token");
+        if (s.token.empty()) {
+          r_.fail(vptr + "/token", "must not be empty");
+        }
+      }
+      needs_sink_ = true;
+      parse_expectations(j, ptr, s);
+    } else if (action == "greeting") {
+      // greeting: read the 220 greeting. The step's own outcomes come first.
+      allow({"expect", "otherwise"});
+      r_.expect_object(v, vptr, {});
+      s.kind = step_kind::read_reply;
+      s.timeout_phase = script::phase::greeting;
+      parse_expectations(j, ptr, s);
+      s.expect.push_back(make_outcome(match_kind::reply, {"220"}, std::nullopt, "", vptr));
+      if (!s.otherwise) {
+        s.otherwise = make_outcome(match_kind::any, {}, script::verdict::error,
+                                   "the server did not greet with 220", vptr);
+      }
+    } else if (action == "ehlo") {
+      // ehlo: send EHLO and read a 250 reply; require_extensions turns a missing extension
+      // into SKIP (the check's precondition).
+      allow({"expect", "otherwise", "require_extensions"});
+      const std::string domain = r_.string_at(v, vptr);
+      if (domain.empty() || domain.find_first_of(" \r\n") != std::string::npos) {
+        r_.fail(vptr, "expected the EHLO argument, e.g. \"probe.test\"");
+      }
+      step send;
+      send.kind = step_kind::send;
+      send.pointer = ptr;
+      send.label = s.label;
+      send.bytes.parts.push_back(byte_part{byte_part::kind::text, "EHLO " + domain, 1});
+      out.push_back(std::move(send));
+      s.kind = step_kind::read_reply;
+      parse_expectations(j, ptr, s);
+      if (j.contains("require_extensions")) {
+        for (const auto& ext : upper_all(r_.string_list(j["require_extensions"],
+                                                        ptr + "/require_extensions", true))) {
+          outcome missing = make_outcome(match_kind::reply, {"250"}, script::verdict::skip,
+                                         "the server does not advertise " + ext +
+                                             ", which this check needs",
+                                         ptr + "/require_extensions");
+          missing.match.lacks_extension.push_back(ext);
+          s.expect.push_back(std::move(missing));
+        }
+      }
+      s.expect.push_back(make_outcome(match_kind::reply, {"250"}, std::nullopt, "", vptr));
+      if (!s.otherwise) {
+        s.otherwise = make_outcome(match_kind::any, {}, script::verdict::error,
+                                   "EHLO was not answered with 250", vptr);
+      }
+    } else if (action == "starttls") {
+      // starttls: STARTTLS + 220 + handshake as the precondition of a check that is about
+      // something else; a refusal or a failed handshake makes the case SKIP (the STARTTLS
+      // checks themselves judge that).
+      allow({});
+      script::tls_params params = parse_tls(v, vptr);
+      step send;
+      send.kind = step_kind::send;
+      send.pointer = ptr;
+      send.label = s.label;
+      send.bytes.parts.push_back(byte_part{byte_part::kind::text, "STARTTLS", 1});
+      out.push_back(std::move(send));
+      step read;
+      read.kind = step_kind::read_reply;
+      read.pointer = ptr;
+      read.label = s.label;
+      read.expect.push_back(make_outcome(match_kind::reply, {"220"}, std::nullopt, "", vptr));
+      read.otherwise = make_outcome(
+          match_kind::any, {}, script::verdict::skip,
+          "STARTTLS did not get 220; this check needs a working STARTTLS (see starttls.ready-220)",
+          vptr);
+      out.push_back(std::move(read));
+      s.kind = step_kind::tls_handshake;
+      s.timeout_phase = script::phase::handshake;
+      s.tls = std::move(params);
+      s.expect.push_back(make_outcome(match_kind::handshake_ok, {}, std::nullopt, "", vptr));
+      s.otherwise = make_outcome(
+          match_kind::any, {}, script::verdict::skip,
+          "the TLS handshake after STARTTLS failed; this check needs a working STARTTLS "
+          "(see starttls.ready-220)",
+          vptr);
+    }
+    out.push_back(std::move(s));
+  }
+
+  // check_order rejects scripts that would do I/O before any connect step.
+  void check_order(const script::scenario& sc) {
+    for (const auto& s : sc.steps) {
+      if (s.kind == step_kind::connect) {
+        return;
+      }
+      if (s.kind != step_kind::sleep) {
+        r_.fail(s.pointer, "the first step that talks to the target must come after a connect step");
+      }
+    }
+    r_.fail("/steps", "a scenario needs a connect step");
+  }
+
+  reader r_;
+  std::string_view text_;
+  bool needs_sink_ = false;  // an await_delivery step needs the target's sink
+};
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw config_error(file.string(), "", text_position{}, "cannot read the file");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+script::scenario parse_scenario(std::string_view text, const std::string& file) {
+  return scenario_parser(text, file).parse();
+}
+
+script::scenario load_scenario_file(const fs::path& file, const fs::path& root) {
+  const std::string text = read_file(file);
+  script::scenario sc = parse_scenario(text, file.string());
+  if (root.empty()) {
+    return sc;
+  }
+  const fs::path rel = file.lexically_relative(root);
+  sc.file = rel.generic_string();
+  // <role>/<group>/<name>.json  <->  id "<group>.<name>" ("c." prefix for client checks).
+  std::string id = sc.id;
+  if (id.rfind("c.", 0) == 0) {
+    id = id.substr(2);
+  }
+  const std::size_t dot = id.find('.');
+  const std::string expected = fmt::format("{}/{}/{}.json", script::to_string(sc.role),
+                                           id.substr(0, dot), id.substr(dot + 1));
+  if (sc.file != expected) {
+    json_locator loc(text);
+    throw config_error(file.string(), "/id", loc.value_position("/id"),
+                       fmt::format("id \"{}\" belongs in {} (relative to the scenarios folder)",
+                                   sc.id, expected));
+  }
+  return sc;
+}
+
+const script::scenario* scenario_set::find(std::string_view id) const {
+  for (const auto& s : scenarios) {
+    if (s->id == id) {
+      return s.get();
+    }
+  }
+  return nullptr;
+}
+
+scenario_set load_scenarios(const fs::path& root) {
+  scenario_set set;
+  set.root = root;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    set.errors.emplace_back(root.string(), "", text_position{}, "not a folder of scenarios");
+    return set;
+  }
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) {
+      break;
+    }
+    if (it->is_directory() && it->path().filename() == "schema") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && it->path().extension() == ".json") {
+      files.push_back(it->path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::string> seen;  // id -> file
+  for (const auto& f : files) {
+    try {
+      auto sc = std::make_unique<script::scenario>(load_scenario_file(f, root));
+      auto [it, inserted] = seen.emplace(sc->id, sc->file);
+      if (!inserted) {
+        set.errors.emplace_back(f.string(), "/id", text_position{},
+                                fmt::format("duplicate id \"{}\" (also in {})", sc->id, it->second));
+        continue;
+      }
+      set.scenarios.push_back(std::move(sc));
+    } catch (const config_error& e) {
+      set.errors.push_back(e);
+    }
+  }
+  std::sort(set.scenarios.begin(), set.scenarios.end(),
+            [](const auto& a, const auto& b) { return a->id < b->id; });
+  return set;
+}
+
+fs::path default_scenario_dir() {
+  if (const char* env = std::getenv("SMTPSIM_SCENARIOS"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path() / ".." / "share" / "smtpsim" / "scenarios";
+    if (fs::is_directory(installed, ec)) {
+      return installed.lexically_normal();
+    }
+  }
+  return SMTPSIM_SOURCE_SCENARIOS;
+}
+
+}  // namespace smtpsim::harness

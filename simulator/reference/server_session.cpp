@@ -1,0 +1,944 @@
+#include "simulator/reference/server_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <ctime>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "simulator/protocol/address.hpp"
+#include "simulator/protocol/command.hpp"
+#include "simulator/protocol/ehlo.hpp"
+#include "simulator/protocol/reply.hpp"
+
+#include "simulator/tls/base64.hpp"
+
+namespace smtpsim::reference {
+namespace {
+
+using protocol::verb;
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+struct verb_name {
+  std::string_view name;
+  verb v;
+};
+
+constexpr std::array<verb_name, 14> verb_names{{
+    {"EHLO", verb::ehlo},
+    {"HELO", verb::helo},
+    {"STARTTLS", verb::starttls},
+    {"AUTH", verb::auth},
+    {"MAIL", verb::mail},
+    {"RCPT", verb::rcpt},
+    {"DATA", verb::data},
+    {"BDAT", verb::bdat},
+    {"RSET", verb::rset},
+    {"NOOP", verb::noop},
+    {"QUIT", verb::quit},
+    {"VRFY", verb::vrfy},
+    {"EXPN", verb::expn},
+    {"HELP", verb::help},
+}};
+
+// first_word returns the verb of a command line (up to the first SP).
+std::string_view first_word(std::string_view line) { return line.substr(0, line.find(' ')); }
+
+// verb_of recognises the verb of a line the command parser refused, so that the reply can say
+// what was wrong with that command (e.g. 501 5.1.7 for a MAIL with a bad path).
+verb verb_of(std::string_view line) {
+  std::string_view word = first_word(line);
+  for (const verb_name& n : verb_names) {
+    if (iequals(word, n.name)) {
+      return n.v;
+    }
+  }
+  return verb::unknown;
+}
+
+// argument_of returns what follows the verb and its SP.
+std::string_view argument_of(std::string_view line) {
+  std::size_t sp = line.find(' ');
+  return sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+}
+
+// allowed_before_tls lists the commands a TLS-required listener accepts in plaintext
+// (RFC 3207 §4: "NOOP, EHLO, STARTTLS, or QUIT").
+bool allowed_before_tls(verb v) {
+  return v == verb::noop || v == verb::ehlo || v == verb::starttls || v == verb::quit;
+}
+
+// printable_word is true for a non-empty run of visible US-ASCII (no CR, LF, NUL, SP, 8-bit):
+// safe to copy into a Received header.
+bool printable_word(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+// address_literal renders the client's IP as RFC 5321 §4.1.3 address literal.
+std::string address_literal(std::string_view ip) {
+  if (ip.find(':') != std::string_view::npos) {
+    return fmt::format("[IPv6:{}]", ip);
+  }
+  return fmt::format("[{}]", ip);
+}
+
+}  // namespace
+
+std::string format_rfc5322_date(std::chrono::system_clock::time_point t) {
+  static constexpr std::array<const char*, 7> days{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
+                     days.at(static_cast<std::size_t>(tm.tm_wday)), tm.tm_mday,
+                     months.at(static_cast<std::size_t>(tm.tm_mon)), tm.tm_year + 1900, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+
+server_session::server_session(session_config config)
+    : config_(std::move(config)),
+      // A bare LF never ends a line (RFC 5321 §2.3.8). The framer admits AUTH lines up to
+      // 12288 octets (RFC 4954 §4); other commands are held to max_command_length below.
+      framer_(protocol::framing_limits{max_auth_line_length + 2, false}),
+      data_(protocol::data_limits{max_message_size}) {}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+effects server_session::on_connect() {
+  if (phase_ != phase::idle) {
+    return {};
+  }
+  if (config_.kind == listener_kind::wrapper) {
+    // RFC 8314 §3.3: the handshake begins immediately; the greeting comes inside TLS.
+    if (config_.faults.has(fault::greet_plaintext_on_wrapper)) {
+      greet();
+    }
+    phase_ = phase::wrapper_tls;
+    after_.emplace_back(start_tls{config_.faults.has(fault::wrapper_answers_plaintext)});
+  } else if (config_.faults.has(fault::reply_before_greeting)) {
+    phase_ = phase::greeting_held;
+    after_.emplace_back(read_window{greeting_hold});
+  } else {
+    greet();
+    phase_ = phase::commands;
+  }
+  return flush();
+}
+
+effects server_session::on_data(std::string_view bytes) {
+  switch (phase_) {
+    case phase::commands:
+    case phase::data:
+    case phase::auth_plain:
+    case phase::auth_login_user:
+    case phase::auth_login_pass:
+      consume(std::string(bytes));
+      break;
+    case phase::greeting_held:
+      framer_.feed(bytes);  // answered when the window closes
+      break;
+    case phase::awaiting_tls:
+      if (config_.faults.has(fault::execute_pipelined_after_starttls)) {
+        framer_.feed(bytes);
+      } else {
+        discarded_plaintext_ += bytes.size();  // RFC 3207 §4.2
+      }
+      break;
+    case phase::nested_tls:
+      // A server expecting a nested handshake takes these bytes for TLS records: they are not.
+      if (!bytes.empty()) {
+        close(false);
+      }
+      break;
+    case phase::idle:
+    case phase::wrapper_tls:
+    case phase::hung:
+    case phase::closed:
+      break;
+  }
+  return flush();
+}
+
+effects server_session::on_window_closed(std::string_view bytes) {
+  if (phase_ == phase::greeting_held) {
+    // fault::reply_before_greeting: answer what came early, then greet.
+    phase_ = phase::commands;
+    consume(std::string(bytes));
+    if (phase_ == phase::commands || phase_ == phase::data || phase_ == phase::auth_plain ||
+        phase_ == phase::auth_login_user || phase_ == phase::auth_login_pass) {
+      greet();
+    }
+  } else if (phase_ == phase::awaiting_tls) {
+    return on_data(bytes);
+  }
+  return flush();
+}
+
+effects server_session::on_tls_established(const tls_peer_info& info) {
+  if (phase_ != phase::awaiting_tls && phase_ != phase::wrapper_tls) {
+    return {};
+  }
+  const bool wrapper_start = phase_ == phase::wrapper_tls;
+  tls_active_ = true;
+  tls_info_ = info;
+  // RFC 3207 §4.1: below the required security, refuse every command but QUIT.
+  if (config_.policy.require_client_cert && !info.client_cert_presented &&
+      !config_.faults.has(fault::accept_without_client_cert)) {
+    cert_refused_ = true;
+  }
+  phase_ = phase::commands;
+  if (wrapper_start) {
+    greet();
+  }
+  // Nothing is buffered here unless fault::execute_pipelined_after_starttls kept the plaintext.
+  consume({});
+  return flush();
+}
+
+effects server_session::on_tls_failed(std::string_view why, std::string_view raw_first_bytes) {
+  (void)why;
+  if (phase_ == phase::wrapper_tls && config_.faults.has(fault::wrapper_answers_plaintext)) {
+    phase_ = phase::commands;
+    greet();
+    consume(std::string(raw_first_bytes));
+  } else if (phase_ == phase::awaiting_tls &&
+             config_.faults.has(fault::plaintext_after_failed_handshake)) {
+    phase_ = phase::commands;
+    consume(std::string(raw_first_bytes));
+  } else if (phase_ == phase::awaiting_tls || phase_ == phase::wrapper_tls) {
+    // RFC 3207 §4.1: never fall back to plaintext SMTP after the 220; the conversation is in an
+    // unknown state, so disconnect (as Postfix does).
+    close(false);
+  }
+  return flush();
+}
+
+effects server_session::on_idle_timeout() {
+  switch (phase_) {
+    case phase::idle:
+    case phase::closed:
+      return {};
+    case phase::commands:
+    case phase::data:
+    case phase::auth_plain:
+    case phase::auth_login_user:
+    case phase::auth_login_pass:
+      reply(421, fmt::format("4.4.2 {} Error: timeout exceeded", config_.hostname));
+      close(tls_active_);
+      break;
+    case phase::greeting_held:
+    case phase::wrapper_tls:
+    case phase::awaiting_tls:
+    case phase::nested_tls:
+    case phase::hung:
+      close(false);
+      break;
+  }
+  return flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input processing
+
+void server_session::consume(std::string bytes) {
+  for (;;) {
+    if (phase_ == phase::data) {
+      std::size_t used = data_.feed(bytes);
+      bytes.erase(0, used);
+      if (!data_.done()) {
+        return;
+      }
+      finish_data();
+      continue;
+    }
+    if (phase_ != phase::commands && phase_ != phase::auth_plain &&
+        phase_ != phase::auth_login_user && phase_ != phase::auth_login_pass) {
+      return;  // closed, awaiting TLS or hung: the rest is not for us
+    }
+    if (!bytes.empty()) {
+      framer_.feed(bytes);
+      bytes.clear();
+    }
+    std::optional<protocol::framed_line> line = framer_.next();
+    if (!line) {
+      return;
+    }
+    handle_line(*line);
+    check_error_limit();
+    if (phase_ == phase::data) {
+      // Whatever followed the DATA command is message content.
+      bytes = framer_.take_buffered();
+    }
+  }
+}
+
+void server_session::handle_line(const protocol::framed_line& line) {
+  if (phase_ == phase::auth_plain || phase_ == phase::auth_login_user ||
+      phase_ == phase::auth_login_pass) {
+    handle_auth_response(line);
+  } else {
+    handle_command(line);
+  }
+}
+
+void server_session::handle_command(const protocol::framed_line& line) {
+  const std::string& text = line.text;
+  const verb guessed = verb_of(text);
+  // Framing problems first: the line is not a command at all.
+  if (line.overlong) {
+    // The framer skipped the tail up to its CRLF: it is never executed (Postfix smtpd_chat.c).
+    if (guessed == verb::auth) {
+      reply(500, "5.5.6 Authentication exchange line is too long");  // RFC 4954 §4
+    } else {
+      reply(500, "5.5.2 Error: command too long");
+    }
+    return;
+  }
+  if (line.bare_lf_inside) {
+    // RFC 5321 §2.3.8: a bare LF is not a line end; such a line is refused whole.
+    reply(500, "5.5.2 Error: bare <LF> received");
+    return;
+  }
+  if (line.nul) {
+    reply(500, "5.5.2 Error: NUL character in command");
+    return;
+  }
+  if (text.size() > max_command_length && guessed != verb::auth) {
+    reply(500, "5.5.2 Error: command too long");
+    return;
+  }
+  if (trim(text).empty()) {
+    reply(500, "5.5.2 Error: bad syntax");
+    return;
+  }
+
+  protocol::result<protocol::command> parsed = protocol::parse_command(text);
+  const protocol::command* c = parsed ? &parsed.value() : nullptr;
+  if (!c && parsed.error() == protocol::errc::command_empty) {
+    reply(500, "5.5.2 Error: bad syntax");
+    return;
+  }
+  const verb v = c ? c->cmd : guessed;
+  const std::string_view argument = c ? std::string_view(c->argument) : argument_of(text);
+
+  // RFC 3207 §4.1: "554 Command refused due to lack of security", to all but QUIT.
+  if (cert_refused_ && v != verb::quit) {
+    reply(554, "5.7.0 Command refused due to lack of security");
+    return;
+  }
+  if (v == verb::unknown) {
+    reply(500, "5.5.2 Error: command not recognized");
+    return;
+  }
+  // RFC 3207 §4: a server requiring TLS answers 530 to all but NOOP, EHLO, STARTTLS and QUIT.
+  if (config_.policy.tls_required && !tls_active_ && !allowed_before_tls(v) &&
+      !(v == verb::mail && config_.faults.has(fault::tls_required_accepts_mail))) {
+    reply(530, "5.7.0 Must issue a STARTTLS command first");
+    return;
+  }
+
+  switch (v) {
+    case verb::ehlo:
+      cmd_ehlo(c, argument, true);
+      break;
+    case verb::helo:
+      cmd_ehlo(c, argument, false);
+      break;
+    case verb::starttls:
+      cmd_starttls(argument);
+      break;
+    case verb::auth:
+      cmd_auth(argument);
+      break;
+    case verb::mail:
+      cmd_mail(c, argument);
+      break;
+    case verb::rcpt:
+      cmd_rcpt(c, argument);
+      break;
+    case verb::data:
+      cmd_data(argument);
+      break;
+    case verb::rset:
+      if (!trim(argument).empty()) {
+        reply(501, "5.5.4 Syntax: RSET");
+      } else {
+        reset_transaction();
+        reply(250, "2.0.0 Ok");
+      }
+      break;
+    case verb::noop:
+      reply(250, "2.0.0 Ok");
+      break;
+    case verb::quit:
+      reply(221, "2.0.0 Bye");
+      // RFC 8314 §3.4: close_notify before the TCP close.
+      close(tls_active_ && !config_.faults.has(fault::omit_close_notify));
+      break;
+    case verb::vrfy:
+      if (trim(argument).empty()) {
+        reply(501, "5.5.4 Syntax: VRFY address");
+      } else {
+        reply(252, "2.0.0 Cannot VRFY user");
+      }
+      break;
+    case verb::help:
+      reply(214, "2.0.0 See RFC 5321");
+      break;
+    case verb::expn:
+    case verb::bdat:  // CHUNKING is not advertised
+      reply(502, "5.5.1 Error: command not implemented");
+      break;
+    case verb::unknown:
+      break;  // answered above
+  }
+}
+
+void server_session::cmd_ehlo(const protocol::command* c, std::string_view argument, bool esmtp) {
+  std::string name;
+  if (c && !c->domain.empty()) {
+    name = c->domain;
+  } else {
+    // Like Postfix without smtpd_helo_restrictions, take any visible word as the name.
+    std::string_view word = first_word(trim(argument));
+    if (printable_word(word)) {
+      name = std::string(word);
+    }
+  }
+  if (name.empty()) {
+    reply(501, esmtp ? "5.5.4 Syntax: EHLO hostname" : "5.5.4 Syntax: HELO hostname");
+    return;
+  }
+  helo_name_ = name;
+  esmtp_ = esmtp;
+  if (first_helo_name_.empty()) {
+    first_helo_name_ = name;
+  }
+  // RFC 5321 §4.1.4: EHLO/HELO clears the transaction state like RSET.
+  if (keep_envelope_on_ehlo_) {
+    keep_envelope_on_ehlo_ = false;  // fault::starttls_keeps_envelope
+  } else {
+    reset_transaction();
+  }
+  if (esmtp || config_.faults.has(fault::helo_returns_extensions)) {
+    raw_reply(ehlo_reply());
+  } else {
+    // RFC 5321 §3.2: never the EHLO-style extension list in reply to HELO.
+    reply(250, config_.hostname);
+  }
+}
+
+void server_session::cmd_starttls(std::string_view argument) {
+  const fault_set& f = config_.faults;
+  if (config_.kind == listener_kind::plaintext ||
+      (config_.kind == listener_kind::wrapper && !tls_active_)) {
+    reply(502, "5.5.1 Error: command not implemented");
+    return;
+  }
+  if (f.has(fault::starttls_502) && !tls_active_) {
+    reply(502, "5.5.1 Command not implemented");
+    return;
+  }
+  // RFC 3207 §4: "501 Syntax error (no parameters allowed)".
+  if (!trim(argument).empty() && !f.has(fault::accept_starttls_argument)) {
+    reply(501, "5.5.4 Syntax: STARTTLS");
+    return;
+  }
+  if (tls_active_) {
+    if (!f.has(fault::accept_nested_starttls)) {
+      reply(554, "5.5.1 Error: TLS already active");  // RFC 3207 §4.2
+      return;
+    }
+    reply(220, "2.0.0 Ready to start TLS");
+    phase_ = phase::nested_tls;
+    if (framer_.buffered() > 0) {
+      framer_.reset();
+      close(false);
+    }
+    return;
+  }
+  if (first_helo_name_.empty() && f.has(fault::hang_on_starttls_before_ehlo)) {
+    framer_.reset();
+    phase_ = phase::hung;
+    return;
+  }
+  if (!config_.policy.tls_available) {
+    if (f.has(fault::tls_unavailable_554)) {
+      reply(554, "5.7.0 TLS not available");
+    } else {
+      reply(454, "4.7.0 TLS not available due to local problem");  // RFC 3207 §4: temporary
+    }
+    return;
+  }
+  reply(220, "2.0.0 Ready to start TLS");
+  if (f.has(fault::starttls_220_then_drop)) {
+    framer_.reset();
+    close(false);
+    return;
+  }
+  // RFC 3207 §4.2, CVE-2011-0411: plaintext pipelined after STARTTLS is discarded, never
+  // executed inside TLS.
+  if (!f.has(fault::execute_pipelined_after_starttls)) {
+    discarded_plaintext_ += framer_.take_buffered().size();
+  }
+  // RFC 3207 §4.2: "The server MUST discard any knowledge obtained from the client, such as the
+  // argument to the EHLO command". Like Postfix, forget it right after the 220; STARTTLS in a
+  // transaction (Postfix accepts it) resets the transaction too.
+  if (!f.has(fault::keep_ehlo_across_tls)) {
+    helo_name_.reset();
+    esmtp_ = false;
+  }
+  if (!f.has(fault::remember_auth_across_tls)) {
+    auth_user_.clear();
+  }
+  if (f.has(fault::starttls_keeps_envelope)) {
+    keep_envelope_on_ehlo_ = in_transaction();
+  } else {
+    reset_transaction();
+  }
+  phase_ = phase::awaiting_tls;
+  if (f.has(fault::execute_pipelined_after_starttls)) {
+    after_.emplace_back(read_window{starttls_linger});
+  }
+  after_.emplace_back(start_tls{f.has(fault::plaintext_after_failed_handshake)});
+}
+
+void server_session::cmd_auth(std::string_view argument) {
+  // RFC 4954 §4 and Postfix smtpd_tls_auth_only: refuse before looking at any credentials.
+  if (!auth_offered()) {
+    reply(503, "5.5.1 Error: authentication not enabled");
+    return;
+  }
+  if (!helo_name_) {
+    reply(503, "5.5.1 Error: send HELO/EHLO first");
+    return;
+  }
+  if (!auth_user_.empty()) {
+    reply(503, "5.5.1 Error: already authenticated");  // RFC 4954 §4
+    return;
+  }
+  if (in_transaction()) {
+    reply(503, "5.5.1 Error: MAIL transaction in progress");  // RFC 4954 §4
+    return;
+  }
+  // AUTH SP sasl-mech [SP initial-response]. Parsed here rather than by parse_command, which
+  // refuses a bad initial response as a whole: RFC 4954 §4 wants 501 for "cannot decode" and
+  // for "*", and 504 for an unknown mechanism, so the parts must be told apart.
+  const std::string_view arg = trim(argument);
+  const std::size_t sp = arg.find(' ');
+  std::string mechanism(arg.substr(0, sp));
+  std::transform(mechanism.begin(), mechanism.end(), mechanism.begin(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 32) : ch;
+  });
+  std::optional<std::string_view> initial;
+  if (sp != std::string_view::npos) {
+    initial = trim(arg.substr(sp + 1));
+  }
+  if (mechanism.empty()) {
+    reply(501, "5.5.4 Syntax: AUTH mechanism");
+    return;
+  }
+  if (mechanism != "PLAIN" && mechanism != "LOGIN") {
+    reply(504, "5.5.4 Unrecognized authentication type");
+    return;
+  }
+  if (!initial) {
+    if (mechanism == "PLAIN") {
+      // RFC 4954 §4: continue-req = "334" SP [base64] CRLF, with the SP even when empty.
+      raw_reply("334 \r\n");
+      phase_ = phase::auth_plain;
+    } else {
+      reply(334, "VXNlcm5hbWU6");  // "Username:"
+      phase_ = phase::auth_login_user;
+    }
+    return;
+  }
+  if (*initial == "*") {
+    reply(501, "5.7.0 Authentication aborted");
+    return;
+  }
+  // RFC 4954 §4: "=" is an empty initial response.
+  std::optional<std::string> decoded = (initial->empty() || *initial == "=")
+                                           ? std::optional<std::string>(std::string())
+                                           : tls::base64_decode(*initial);
+  if (!decoded) {
+    reply(501, "5.5.2 Cannot decode response");
+    return;
+  }
+  if (mechanism == "PLAIN") {
+    auth_plain_response(*decoded);
+  } else {
+    login_user_ = std::move(*decoded);
+    reply(334, "UGFzc3dvcmQ6");  // "Password:"
+    phase_ = phase::auth_login_pass;
+  }
+}
+
+void server_session::handle_auth_response(const protocol::framed_line& line) {
+  const phase step = phase_;
+  phase_ = phase::commands;
+  if (line.overlong) {
+    reply(500, "5.5.6 Authentication exchange line is too long");  // RFC 4954 §4
+    return;
+  }
+  if (line.text == "*") {
+    reply(501, "5.7.0 Authentication aborted");  // RFC 4954 §4
+    return;
+  }
+  std::optional<std::string> decoded =
+      line.text.empty() ? std::optional<std::string>(std::string()) : tls::base64_decode(line.text);
+  if (!decoded) {
+    reply(501, "5.5.2 Cannot decode response");  // RFC 4954 §4
+    return;
+  }
+  if (step == phase::auth_plain) {
+    auth_plain_response(*decoded);
+  } else if (step == phase::auth_login_user) {
+    login_user_ = std::move(*decoded);
+    reply(334, "UGFzc3dvcmQ6");
+    phase_ = phase::auth_login_pass;
+  } else {
+    const bool ok = !config_.login.password.empty() && login_user_ == config_.login.user &&
+                    *decoded == config_.login.password;
+    std::string user = std::move(login_user_);
+    login_user_.clear();
+    auth_finish(ok, user);
+  }
+}
+
+void server_session::auth_plain_response(std::string_view decoded) {
+  // RFC 4616 §2: message = [authzid] NUL authcid NUL passwd.
+  bool ok = false;
+  std::string_view authcid;
+  const std::size_t nul1 = decoded.find('\0');
+  const std::size_t nul2 =
+      nul1 == std::string_view::npos ? std::string_view::npos : decoded.find('\0', nul1 + 1);
+  if (nul2 != std::string_view::npos && decoded.find('\0', nul2 + 1) == std::string_view::npos) {
+    const std::string_view authzid = decoded.substr(0, nul1);
+    authcid = decoded.substr(nul1 + 1, nul2 - nul1 - 1);
+    const std::string_view password = decoded.substr(nul2 + 1);
+    ok = (authzid.empty() || authzid == authcid) && !config_.login.password.empty() &&
+         authcid == config_.login.user && password == config_.login.password;
+  }
+  auth_finish(ok, authcid);
+}
+
+void server_session::auth_finish(bool ok, std::string_view user) {
+  if (ok) {
+    auth_user_ = std::string(user);
+    reply(235, "2.7.0 Authentication successful");  // RFC 4954 §6
+  } else {
+    reply(535, "5.7.8 Authentication credentials invalid");  // RFC 4954 §6
+  }
+}
+
+void server_session::cmd_mail(const protocol::command* c, std::string_view argument) {
+  if (!helo_name_) {
+    reply(503, "5.5.1 Error: send HELO/EHLO first");  // RFC 5321 §4.1.4, RFC 3207 §4.2
+    return;
+  }
+  if (config_.faults.has(fault::require_tls_on_mx) && config_.policy.public_mx && !tls_active_) {
+    reply(530, "5.7.0 Must issue a STARTTLS command first");
+    return;
+  }
+  if (in_transaction()) {
+    reply(503, "5.5.1 Error: nested MAIL command");
+    return;
+  }
+  if (!c || !c->address) {
+    if (istarts_with(trim(argument), "FROM:")) {
+      reply(501, "5.1.7 Bad sender address syntax");
+    } else {
+      reply(501, "5.5.4 Syntax: MAIL FROM:<address>");
+    }
+    return;
+  }
+  for (const protocol::esmtp_param& p : c->params) {
+    if (iequals(p.keyword, "SIZE")) {
+      // RFC 1870 §6: a declared size above the fixed limit gets 552.
+      std::uint64_t size = 0;
+      const std::string& value = p.value.value_or(std::string());
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), size);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+        reply(501, "5.5.4 Bad message size syntax");
+        return;
+      }
+      if (size > max_message_size) {
+        reply(552, "5.3.4 Message size exceeds fixed limit");
+        return;
+      }
+    } else if (iequals(p.keyword, "BODY")) {
+      const std::string& value = p.value.value_or(std::string());
+      if (!iequals(value, "7BIT") && !iequals(value, "8BITMIME")) {
+        reply(501, "5.5.4 Unsupported BODY parameter");
+        return;
+      }
+    } else if (iequals(p.keyword, "AUTH")) {
+      // RFC 4954 §5: the AUTH parameter must be accepted when AUTH is supported; it grants
+      // nothing here.
+    } else {
+      reply(555, fmt::format("5.5.4 Unsupported option: {}", p.keyword));
+      return;
+    }
+  }
+  // RFC 5321 §4.5.5: the null reverse-path is never refused.
+  reverse_path_ = c->address->null ? std::string() : c->address->box.to_string();
+  recipients_.clear();
+  reply(250, "2.1.0 Ok");
+}
+
+void server_session::cmd_rcpt(const protocol::command* c, std::string_view argument) {
+  if (!in_transaction()) {
+    reply(503, "5.5.1 Error: need MAIL command");
+    return;
+  }
+  if (!c || !c->address || c->address->null) {
+    if (istarts_with(trim(argument), "TO:")) {
+      reply(501, "5.1.3 Bad recipient address syntax");
+    } else {
+      reply(501, "5.5.4 Syntax: RCPT TO:<address>");
+    }
+    return;
+  }
+  if (!c->params.empty()) {
+    reply(555, fmt::format("5.5.4 Unsupported option: {}", c->params.front().keyword));
+    return;
+  }
+  if (recipients_.size() >= max_recipients) {
+    reply(452, "4.5.3 Error: too many recipients");
+    return;
+  }
+  // RFC 5321 §4.1.2: a source route is accepted and ignored; relaying is judged on the final
+  // mailbox alone.
+  const protocol::mailbox& box = c->address->box;
+  if (!is_local_recipient(box.local_part, box.domain, box.address_literal) && !relay_permitted()) {
+    reply(554, fmt::format("5.7.1 <{}>: Relay access denied", box.to_string()));
+    return;
+  }
+  recipients_.push_back(box.to_string());
+  reply(250, "2.1.5 Ok");
+}
+
+void server_session::cmd_data(std::string_view argument) {
+  if (!in_transaction() || recipients_.empty()) {
+    reply(503, "5.5.1 Error: need RCPT command");
+    return;
+  }
+  if (!trim(argument).empty()) {
+    reply(501, "5.5.4 Syntax: DATA");
+    return;
+  }
+  reply(354, "End data with <CR><LF>.<CR><LF>");
+  data_.reset();
+  phase_ = phase::data;
+}
+
+void server_session::finish_data() {
+  phase_ = phase::commands;
+  if (data_.too_large()) {
+    reply(552, "5.3.4 Error: message too large");
+  } else {
+    ++queued_;
+    delivered_message m;
+    m.listener = config_.listener_name;
+    m.queue_id = fmt::format("{:06X}{:04X}", config_.connection_id & 0xFFFFFFU, queued_ & 0xFFFFU);
+    m.helo_name = helo_name_.value_or(std::string());
+    m.reverse_path = reverse_path_.value_or(std::string());
+    m.recipients = recipients_;
+    m.protocol = protocol_word();
+    m.content = received_header(m.queue_id, m.protocol);
+    m.content += data_.message();
+    m.tls = tls_active_;
+    m.tls_version = tls_active_ ? tls_info_.version : std::string();
+    m.auth_user = auth_user_;
+    m.client_cert_sha256 = tls_active_ ? tls_info_.client_cert_sha256 : std::string();
+    std::string queued = fmt::format("2.0.0 Ok: queued as {}", m.queue_id);
+    before_.emplace_back(deliver{std::move(m)});
+    reply(250, queued);
+  }
+  data_.reset();
+  reset_transaction();  // RFC 5321 §4.1.1.4: the transaction ends with the end of data
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+bool server_session::starttls_offered() const {
+  return config_.kind == listener_kind::starttls && !tls_active_;
+}
+
+bool server_session::auth_offered() const { return tls_active_ || config_.policy.plaintext_auth; }
+
+bool server_session::is_local_recipient(const std::string& local_part, const std::string& domain,
+                                        bool address_literal) const {
+  // RFC 2505 §2.1: the percent hack, bang paths and a quoted '@' in the local part route mail
+  // elsewhere: they are not local mailboxes.
+  if (local_part.find_first_of("%!@") != std::string::npos) {
+    return false;
+  }
+  // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain is always local.
+  if (domain.empty()) {
+    return iequals(local_part, "postmaster");
+  }
+  if (address_literal) {
+    return false;  // relay.ip-literal: we accept mail for names only
+  }
+  std::string_view d = domain;
+  if (d.ends_with('.')) {
+    d.remove_suffix(1);
+  }
+  return std::any_of(config_.local_domains.begin(), config_.local_domains.end(),
+                     [&](const std::string& local) { return iequals(local, d); });
+}
+
+bool server_session::relay_permitted() const {
+  // Like Postfix permit_sasl_authenticated and permit_tls_clientcerts: only inside TLS.
+  if (!tls_active_) {
+    return false;
+  }
+  if (!auth_user_.empty()) {
+    return true;
+  }
+  if (!tls_info_.client_cert_presented) {
+    return false;
+  }
+  return std::any_of(config_.relay_client_certs.begin(), config_.relay_client_certs.end(),
+                     [&](const std::string& fp) {
+                       return (!tls_info_.client_cert_sha256.empty() &&
+                               iequals(fp, tls_info_.client_cert_sha256)) ||
+                              (!tls_info_.client_pubkey_sha256.empty() &&
+                               iequals(fp, tls_info_.client_pubkey_sha256));
+                     });
+}
+
+std::string server_session::ehlo_reply() const {
+  std::vector<std::string> extensions{
+      "PIPELINING",
+      fmt::format("SIZE {}", max_message_size),
+      "8BITMIME",
+      "ENHANCEDSTATUSCODES",
+  };
+  // RFC 3207 §4.2: STARTTLS is not offered once TLS is active.
+  if (starttls_offered() || (tls_active_ && config_.faults.has(fault::readvertise_starttls))) {
+    // RFC 3207 §3: the keyword has no parameters.
+    extensions.emplace_back(
+        config_.faults.has(fault::starttls_keyword_with_params) ? "STARTTLS REQUIRED" : "STARTTLS");
+  }
+  if (auth_offered()) {
+    extensions.emplace_back("AUTH PLAIN LOGIN");
+  }
+  return protocol::format_ehlo(config_.hostname, "greets " + helo_name_.value_or(std::string()),
+                               extensions);
+}
+
+std::string server_session::protocol_word() const {
+  // RFC 3848: ESMTP, ESMTPA (AUTH), ESMTPS (TLS), ESMTPSA (both); SMTP after HELO.
+  if (!esmtp_) {
+    return "SMTP";
+  }
+  std::string word = "ESMTP";
+  if (tls_active_ && !config_.faults.has(fault::received_without_tls)) {
+    word += 'S';
+  }
+  if (!auth_user_.empty()) {
+    word += 'A';
+  }
+  return word;
+}
+
+std::string server_session::received_header(const std::string& queue_id,
+                                            const std::string& protocol) const {
+  // RFC 5321 §4.4: From-domain with TCP-info, By-domain, With, ID, then the date. Folded before
+  // the date to stay near 78 octets (RFC 5322 §2.1.1).
+  std::string from = config_.faults.has(fault::received_uses_first_ehlo)
+                         ? first_helo_name_
+                         : helo_name_.value_or(std::string("unknown"));
+  const auto now = config_.now ? config_.now() : std::chrono::system_clock::now();
+  return fmt::format("Received: from {} ({}) by {} (smtpsim-reference) with {} id {};\r\n\t{}\r\n",
+                     from, address_literal(config_.peer_ip), config_.hostname, protocol, queue_id,
+                     format_rfc5322_date(now));
+}
+
+void server_session::reset_transaction() {
+  reverse_path_.reset();
+  recipients_.clear();
+}
+
+void server_session::greet() {
+  reply(220, fmt::format("{} ESMTP smtpsim-reference", config_.hostname));
+}
+
+void server_session::reply(int code, std::string_view text) {
+  out_ += protocol::format_reply(code, text);
+  // Postfix counts every error reply toward smtpd_hard_error_limit; the 421s end the session.
+  if (code >= 400 && code != 421) {
+    ++errors_;
+  }
+}
+
+void server_session::raw_reply(std::string_view bytes) { out_ += bytes; }
+
+void server_session::close(bool send_close_notify) {
+  if (phase_ == phase::closed) {
+    return;
+  }
+  phase_ = phase::closed;
+  after_.emplace_back(close_connection{send_close_notify});
+}
+
+void server_session::check_error_limit() {
+  if (errors_ < max_errors) {
+    return;
+  }
+  if (phase_ != phase::commands && phase_ != phase::auth_plain &&
+      phase_ != phase::auth_login_user && phase_ != phase::auth_login_pass) {
+    return;
+  }
+  reply(421, fmt::format("4.7.0 {} Error: too many errors", config_.hostname));
+  close(tls_active_);
+}
+
+effects server_session::flush() {
+  effects out;
+  out.reserve(before_.size() + 1 + after_.size());
+  for (effect& e : before_) {
+    out.push_back(std::move(e));
+  }
+  if (!out_.empty()) {
+    out.emplace_back(write_bytes{std::move(out_)});
+  }
+  for (effect& e : after_) {
+    out.push_back(std::move(e));
+  }
+  before_.clear();
+  after_.clear();
+  out_.clear();
+  return out;
+}
+
+}  // namespace smtpsim::reference

@@ -1,0 +1,1211 @@
+#include "simulator/reference/server_session.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "simulator/tls/base64.hpp"
+
+namespace smtpsim::reference {
+namespace {
+
+using namespace std::string_literals;
+
+const std::string greeting = "220 mx.test ESMTP smtpsim-reference\r\n";
+const std::string password = "s3cret";
+
+// fixed_now is Tue, 01 Jul 2025 10:00:00 +0000.
+std::chrono::system_clock::time_point fixed_now() {
+  return std::chrono::sys_days{std::chrono::year{2025} / 7 / 1} + std::chrono::hours{10};
+}
+
+session_config make_config(listener_kind kind = listener_kind::starttls, server_policy policy = {},
+                           fault_set faults = {}) {
+  session_config c;
+  c.kind = kind;
+  c.policy = policy;
+  c.faults = faults;
+  c.login = credentials{"alice@mx.test", password};
+  c.connection_id = 1;
+  c.peer_ip = "192.0.2.7";
+  c.now = fixed_now;
+  return c;
+}
+
+server_policy policy_with(bool server_policy::*flag, bool value = true) {
+  server_policy p;
+  p.*flag = value;
+  return p;
+}
+
+// written concatenates the bytes of every write_bytes effect.
+std::string written(const effects& e) {
+  std::string out;
+  for (const effect& x : e) {
+    if (const auto* w = std::get_if<write_bytes>(&x)) {
+      out += w->bytes;
+    }
+  }
+  return out;
+}
+
+std::size_t count_writes(const effects& e) {
+  std::size_t n = 0;
+  for (const effect& x : e) {
+    n += std::holds_alternative<write_bytes>(x) ? 1 : 0;
+  }
+  return n;
+}
+
+const start_tls* find_start_tls(const effects& e) {
+  for (const effect& x : e) {
+    if (const auto* s = std::get_if<start_tls>(&x)) {
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+const close_connection* find_close(const effects& e) {
+  for (const effect& x : e) {
+    if (const auto* c = std::get_if<close_connection>(&x)) {
+      return c;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<delivered_message> deliveries(const effects& e) {
+  std::vector<delivered_message> out;
+  for (const effect& x : e) {
+    if (const auto* d = std::get_if<deliver>(&x)) {
+      out.push_back(d->message);
+    }
+  }
+  return out;
+}
+
+std::string plain_response(std::string_view user, std::string_view pass) {
+  std::string message;
+  message += '\0';
+  message += user;
+  message += '\0';
+  message += pass;
+  return tls::base64_encode(message);
+}
+
+tls_peer_info tls13(bool with_cert = false) {
+  tls_peer_info info;
+  info.version = "TLSv1.3";
+  info.cipher = "TLS_AES_128_GCM_SHA256";
+  if (with_cert) {
+    info.client_cert_presented = true;
+    info.client_cert_sha256 = "AA:BB:CC";
+    info.client_pubkey_sha256 = "DD:EE:FF";
+  }
+  return info;
+}
+
+// ehlo_text builds the expected multi-line EHLO reply.
+std::string ehlo_text(std::string_view client, const std::vector<std::string>& extensions) {
+  std::string out = "250";
+  out += extensions.empty() ? " " : "-";
+  out += "mx.test greets ";
+  out += client;
+  out += "\r\n";
+  for (std::size_t i = 0; i < extensions.size(); ++i) {
+    out += i + 1 == extensions.size() ? "250 " : "250-";
+    out += extensions[i];
+    out += "\r\n";
+  }
+  return out;
+}
+
+const std::vector<std::string> base_extensions = {"PIPELINING", "SIZE 10240000", "8BITMIME",
+                                                  "ENHANCEDSTATUSCODES"};
+
+std::vector<std::string> with(std::vector<std::string> v, std::initializer_list<const char*> more) {
+  for (const char* m : more) {
+    v.emplace_back(m);
+  }
+  return v;
+}
+
+// peer drives one session like a client would and keeps the last effects.
+class peer {
+ public:
+  explicit peer(session_config config = make_config()) : s_(std::move(config)) {}
+
+  std::string connect() { return take(s_.on_connect()); }
+  std::string send(std::string_view bytes) { return take(s_.on_data(bytes)); }
+  std::string tls_up(const tls_peer_info& info = tls13()) {
+    return take(s_.on_tls_established(info));
+  }
+  std::string tls_failed(std::string_view raw = {}) {
+    return take(s_.on_tls_failed("handshake failure", raw));
+  }
+  std::string window_closed(std::string_view bytes) { return take(s_.on_window_closed(bytes)); }
+  std::string idle() { return take(s_.on_idle_timeout()); }
+
+  // starttls sends STARTTLS, expects the 220 and completes the handshake.
+  void starttls(const tls_peer_info& info = tls13()) {
+    ASSERT_EQ(send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+    ASSERT_NE(find_start_tls(last_), nullptr);
+    tls_up(info);
+  }
+
+  server_session& session() { return s_; }
+  const effects& last() const { return last_; }
+
+ private:
+  std::string take(effects e) {
+    last_ = std::move(e);
+    return written(last_);
+  }
+
+  server_session s_;
+  effects last_;
+};
+
+// A connected STARTTLS-listener peer after EHLO.
+peer after_ehlo(session_config config = make_config(), std::string_view name = "client.test") {
+  peer p(std::move(config));
+  p.connect();
+  p.send("EHLO "s + std::string(name) + "\r\n");
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Greeting, EHLO, HELO
+
+TEST(ServerSession, GreetsOnConnectWithOneWrite) {
+  peer p;
+  EXPECT_EQ(p.connect(), greeting);
+  EXPECT_EQ(p.last().size(), 1U);
+}
+
+TEST(ServerSession, EhloBeforeTlsListsStartTlsWithoutAuth) {
+  peer p;
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS"})));
+}
+
+TEST(ServerSession, EhloInsideTlsListsAuthWithoutStartTls) {
+  peer p = after_ehlo();
+  p.starttls();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+}
+
+TEST(ServerSession, EhloOnPlaintextAuthListenerOffersAuthBeforeTls) {
+  peer p(make_config(listener_kind::starttls, policy_with(&server_policy::plaintext_auth)));
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN"})));
+}
+
+TEST(ServerSession, EhloOnTlsUnavailableListenerStillListsStartTls) {
+  peer p(make_config(listener_kind::starttls, policy_with(&server_policy::tls_available, false)));
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS"})));
+}
+
+TEST(ServerSession, EhloOnPlaintextListenerOmitsStartTls) {
+  peer p(make_config(listener_kind::plaintext));
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"), ehlo_text("client.test", base_extensions));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "502 5.5.1 Error: command not implemented\r\n");
+}
+
+TEST(ServerSession, EhloAndHeloWithoutArgumentAre501) {
+  peer p;
+  p.connect();
+  EXPECT_EQ(p.send("EHLO\r\n"), "501 5.5.4 Syntax: EHLO hostname\r\n");
+  EXPECT_EQ(p.send("HELO \r\n"), "501 5.5.4 Syntax: HELO hostname\r\n");
+}
+
+TEST(ServerSession, HeloGetsOneLineWithoutExtensions) {
+  peer p;
+  p.connect();
+  EXPECT_EQ(p.send("HELO client.test\r\n"), "250 mx.test\r\n");
+}
+
+TEST(ServerSession, NewEhloResetsTheTransaction) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// STARTTLS
+
+TEST(ServerSession, StartTlsAnswers220ThenStartsTls) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  ASSERT_EQ(p.last().size(), 2U);
+  EXPECT_TRUE(std::holds_alternative<write_bytes>(p.last()[0]));
+  ASSERT_TRUE(std::holds_alternative<start_tls>(p.last()[1]));
+  EXPECT_FALSE(std::get<start_tls>(p.last()[1]).sniff_plaintext);
+}
+
+TEST(ServerSession, StartTlsDiscardsInputPipelinedAfterIt) {
+  // CVE-2011-0411: the Nessus probe.
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("STARTTLS\r\nRSET\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(count_writes(p.last()), 1U);
+  EXPECT_EQ(p.session().discarded_plaintext(), 6U);
+  EXPECT_EQ(p.tls_up(), "");
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSession, StartTlsDiscardsAnInjectedTransaction) {
+  peer p = after_ehlo();
+  p.send("STARTTLS\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<victim@foreign.test>\r\nDATA\r\n");
+  EXPECT_EQ(written(p.last()), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(p.tls_up(), "");
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("DATA\r\n"), "503 5.5.1 Error: need RCPT command\r\n");
+}
+
+TEST(ServerSession, StartTlsWithArgumentIs501AndSessionGoesOn) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("STARTTLS x\r\nNOOP\r\n"), "501 5.5.4 Syntax: STARTTLS\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSession, StartTlsInsideTlsIs554AndTlsGoesOn) {
+  peer p = after_ehlo();
+  p.starttls();
+  EXPECT_EQ(p.send("STARTTLS\r\nNOOP\r\n"),
+            "554 5.5.1 Error: TLS already active\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSession, StartTlsWhenTlsUnavailableIs454AndPlaintextGoesOn) {
+  peer p = after_ehlo(
+      make_config(listener_kind::starttls, policy_with(&server_policy::tls_available, false)));
+  EXPECT_EQ(p.send("STARTTLS\r\nNOOP\r\n"),
+            "454 4.7.0 TLS not available due to local problem\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSession, StartTlsBeforeEhloIsAccepted) {
+  peer p;
+  p.connect();
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_NE(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSession, TlsForgetsTheEhlo) {
+  peer p = after_ehlo();
+  p.starttls();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+}
+
+TEST(ServerSession, StartTlsMidTransactionResetsIt) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+}
+
+TEST(ServerSession, TlsForgetsAPlaintextLogin) {
+  peer p =
+      after_ehlo(make_config(listener_kind::starttls, policy_with(&server_policy::plaintext_auth)));
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+  p.starttls();
+  EXPECT_EQ(p.session().auth_user(), "");
+  p.send("EHLO client.test\r\n");
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<victim@foreign.test>\r\n"),
+            "554 5.7.1 <victim@foreign.test>: Relay access denied\r\n");
+}
+
+TEST(ServerSession, FailedHandshakeClosesWithoutPlaintext) {
+  peer p = after_ehlo();
+  p.send("STARTTLS\r\n");
+  EXPECT_EQ(p.tls_failed("NOOP\r\nMAIL FROM:<a@x.test>\r\n"), "");
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->send_close_notify);
+  EXPECT_TRUE(p.session().closed());
+  EXPECT_EQ(p.send("NOOP\r\n"), "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wrapper listeners (RFC 8314)
+
+TEST(ServerSession, WrapperStartsTlsAtOnceAndGreetsInsideTls) {
+  peer p(make_config(listener_kind::wrapper));
+  EXPECT_EQ(p.connect(), "");
+  ASSERT_EQ(p.last().size(), 1U);
+  ASSERT_TRUE(std::holds_alternative<start_tls>(p.last()[0]));
+  EXPECT_FALSE(std::get<start_tls>(p.last()[0]).sniff_plaintext);
+  EXPECT_EQ(p.tls_up(), greeting);
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "554 5.5.1 Error: TLS already active\r\n");
+}
+
+TEST(ServerSession, WrapperHandshakeFailureCloses) {
+  peer p(make_config(listener_kind::wrapper));
+  p.connect();
+  EXPECT_EQ(p.tls_failed("EHLO x\r\n"), "");
+  EXPECT_NE(find_close(p.last()), nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listener policies
+
+TEST(ServerSession, TlsRequiredRefusesAllButNoopEhloStartTlsQuit) {
+  peer p(make_config(listener_kind::starttls, policy_with(&server_policy::tls_required)));
+  p.connect();
+  const std::string refused = "530 5.7.0 Must issue a STARTTLS command first\r\n";
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS"})));
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), refused);
+  EXPECT_EQ(p.send("RSET\r\n"), refused);
+  EXPECT_EQ(p.send("VRFY x\r\n"), refused);
+  EXPECT_EQ(p.send("AUTH PLAIN AGEAYg==\r\n"), refused);
+  EXPECT_EQ(p.send("HELO client.test\r\n"), refused);
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+}
+
+TEST(ServerSession, MissingClientCertificateRefusesAllButQuit) {
+  peer p = after_ehlo(
+      make_config(listener_kind::starttls, policy_with(&server_policy::require_client_cert)));
+  p.starttls(tls13(false));
+  const std::string refused = "554 5.7.0 Command refused due to lack of security\r\n";
+  EXPECT_EQ(p.send("EHLO client.test\r\n"), refused);
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), refused);
+  EXPECT_EQ(p.send("NOOP\r\n"), refused);
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->send_close_notify);
+}
+
+TEST(ServerSession, PresentedClientCertificateIsAccepted) {
+  peer p = after_ehlo(
+      make_config(listener_kind::starttls, policy_with(&server_policy::require_client_cert)));
+  p.starttls(tls13(true));
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+}
+
+TEST(ServerSession, PublicMxAcceptsLocalMailWithoutTls) {
+  peer p = after_ehlo(make_config(listener_kind::starttls, policy_with(&server_policy::public_mx)));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<postmaster@mx.test>\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// MAIL, RCPT, relaying
+
+TEST(ServerSession, MailBeforeEhloIs503) {
+  peer p;
+  p.connect();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+}
+
+TEST(ServerSession, NestedMailIs503) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nMAIL FROM:<b@x.test>\r\n"),
+            "250 2.1.0 Ok\r\n503 5.5.1 Error: nested MAIL command\r\n");
+}
+
+TEST(ServerSession, BadSenderIs501) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@@x.test>\r\n"), "501 5.1.7 Bad sender address syntax\r\n");
+  EXPECT_EQ(p.send("MAIL <a@x.test>\r\n"), "501 5.5.4 Syntax: MAIL FROM:<address>\r\n");
+}
+
+TEST(ServerSession, NullSenderIsAccepted) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<>\r\nRCPT TO:<bob@mx.test>\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+}
+
+TEST(ServerSession, MailParameters) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test> SIZE=20000000\r\n"),
+            "552 5.3.4 Message size exceeds fixed limit\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test> XFOO=1\r\n"), "555 5.5.4 Unsupported option: XFOO\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test> SIZE=100 BODY=8BITMIME\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+TEST(ServerSession, RcptWithoutMailIs503) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+}
+
+TEST(ServerSession, BadRecipientIs501) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@>\r\n"), "501 5.1.3 Bad recipient address syntax\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<>\r\n"), "501 5.1.3 Bad recipient address syntax\r\n");
+}
+
+TEST(ServerSession, LocalRecipientsAreAcceptedCaseInsensitively) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@MX.Test>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<carol@localhost>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+TEST(ServerSession, RelayAttemptsAreDenied) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<victim@foreign.test>\r\n"),
+            "554 5.7.1 <victim@foreign.test>: Relay access denied\r\n");
+  for (const char* rcpt : {"<victim%foreign.test@mx.test>", "<foreign.test!victim@mx.test>",
+                           "<\"victim@foreign.test\"@mx.test>", "<victim@[192.0.2.1]>",
+                           "<@mx.test:victim@foreign.test>"}) {
+    const std::string reply = p.send("RCPT TO:"s + rcpt + "\r\n");
+    EXPECT_EQ(reply.substr(0, 10), "554 5.7.1 ") << rcpt << ": " << reply;
+  }
+}
+
+TEST(ServerSession, SourceRouteIsIgnoredForALocalMailbox) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<@foreign.test:bob@mx.test>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+TEST(ServerSession, TlsAloneDoesNotGrantRelay) {
+  peer p = after_ehlo();
+  p.starttls(tls13(true));
+  p.send("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<victim@foreign.test>\r\n"),
+            "554 5.7.1 <victim@foreign.test>: Relay access denied\r\n");
+}
+
+TEST(ServerSession, AuthenticatedTlsClientMayRelay) {
+  peer p = after_ehlo();
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+  p.send("MAIL FROM:<alice@mx.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<friend@foreign.test>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+TEST(ServerSession, PlaintextLoginDoesNotGrantRelay) {
+  peer p =
+      after_ehlo(make_config(listener_kind::starttls, policy_with(&server_policy::plaintext_auth)));
+  p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n");
+  p.send("MAIL FROM:<alice@mx.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<friend@foreign.test>\r\n"),
+            "554 5.7.1 <friend@foreign.test>: Relay access denied\r\n");
+}
+
+TEST(ServerSession, ListedClientCertificateMayRelay) {
+  session_config config = make_config();
+  config.relay_client_certs = {"dd:ee:ff"};  // the public-key fingerprint, any case
+  peer p = after_ehlo(config);
+  p.starttls(tls13(true));
+  p.send("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<friend@foreign.test>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+TEST(ServerSession, HundredAndFirstRecipientIs452) {
+  peer p = after_ehlo();
+  std::string batch = "MAIL FROM:<a@x.test>\r\n";
+  for (int i = 0; i < 101; ++i) {
+    batch += "RCPT TO:<user" + std::to_string(i) + "@mx.test>\r\n";
+  }
+  const std::string out = p.send(batch);
+  EXPECT_EQ(count_writes(p.last()), 1U);
+  const std::string last = "452 4.5.3 Error: too many recipients\r\n";
+  ASSERT_GE(out.size(), last.size());
+  EXPECT_EQ(out.substr(out.size() - last.size()), last);
+  EXPECT_EQ(out.find("452"), out.size() - last.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// DATA
+
+TEST(ServerSession, DataWithoutRecipientsIs503) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("DATA\r\n"), "503 5.5.1 Error: need RCPT command\r\n");
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("DATA\r\n"), "503 5.5.1 Error: need RCPT command\r\n");
+}
+
+TEST(ServerSession, DataDeliversWithReceivedHeader) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(p.send("Subject: hi\r\n\r\nHello\r\n.\r\n"), "250 2.0.0 Ok: queued as 0000010001\r\n");
+  auto d = deliveries(p.last());
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_TRUE(std::holds_alternative<deliver>(p.last().front()));  // before the 250 goes out
+  EXPECT_EQ(d[0].content,
+            "Received: from client.test ([192.0.2.7]) by mx.test (smtpsim-reference) with ESMTP "
+            "id 0000010001;\r\n\tTue, 01 Jul 2025 10:00:00 +0000\r\n"
+            "Subject: hi\r\n\r\nHello\r\n");
+  EXPECT_EQ(d[0].reverse_path, "a@x.test");
+  EXPECT_EQ(d[0].recipients, std::vector<std::string>{"bob@mx.test"});
+  EXPECT_EQ(d[0].helo_name, "client.test");
+  EXPECT_EQ(d[0].protocol, "ESMTP");
+  EXPECT_FALSE(d[0].tls);
+  EXPECT_EQ(d[0].listener, "starttls");
+}
+
+TEST(ServerSession, DataRemovesDotStuffing) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n");
+  p.send("..leading dot\r\n.\r\n");
+  auto d = deliveries(p.last());
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_NE(d[0].content.find("\r\n.leading dot\r\n"), std::string::npos) << d[0].content;
+}
+
+TEST(ServerSession, LookAlikeEndSequencesDoNotEndData) {
+  // SMTP smuggling (CVE-2023-51764/5/6): only CRLF "." CRLF ends the data.
+  for (const std::string& seq :
+       {"\n.\n"s, "\n.\r\n"s, "\r.\r\n"s, "\r\n.\n"s, "\r\n.\r"s, "\r\n.\r\r\n"s}) {
+    peer p = after_ehlo();
+    p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n");
+    EXPECT_EQ(p.send("Subject: x\r\n\r\nbody" + seq + "MAIL FROM:<evil@x.test>\r\n"), "")
+        << "sequence ended the data early";
+    EXPECT_TRUE(deliveries(p.last()).empty());
+    EXPECT_EQ(p.send("\r\n.\r\n"), "250 2.0.0 Ok: queued as 0000010001\r\n");
+    auto d = deliveries(p.last());
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_NE(d[0].content.find("MAIL FROM:<evil@x.test>"), std::string::npos);
+  }
+}
+
+TEST(ServerSession, DataEndSplitAcrossReads) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n");
+  EXPECT_EQ(p.send("body\r"), "");
+  EXPECT_EQ(p.send("\n."), "");
+  EXPECT_EQ(p.send("\r"), "");
+  EXPECT_EQ(p.send("\n"), "250 2.0.0 Ok: queued as 0000010001\r\n");
+}
+
+TEST(ServerSession, CommandsAfterDataInTheSameReadAreAnswered) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n");
+  EXPECT_EQ(p.send("body\r\n.\r\nQUIT\r\n"),
+            "250 2.0.0 Ok: queued as 0000010001\r\n221 2.0.0 Bye\r\n");
+  ASSERT_EQ(p.last().size(), 3U);
+  EXPECT_TRUE(std::holds_alternative<deliver>(p.last()[0]));
+  EXPECT_TRUE(std::holds_alternative<write_bytes>(p.last()[1]));
+  EXPECT_TRUE(std::holds_alternative<close_connection>(p.last()[2]));
+}
+
+TEST(ServerSession, TransactionEndsWithTheData) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+            "250 2.0.0 Ok: queued as 0000010002\r\n");
+}
+
+TEST(ServerSession, OversizedMessageIs552AndNotDelivered) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n");
+  const std::string line(998, 'x');
+  std::string chunk;
+  for (int i = 0; i < 1024; ++i) {
+    chunk += line + "\r\n";
+  }
+  for (std::size_t sent = 0; sent <= max_message_size; sent += chunk.size()) {
+    ASSERT_EQ(p.send(chunk), "");
+  }
+  EXPECT_EQ(p.send(".\r\n"), "552 5.3.4 Error: message too large\r\n");
+  EXPECT_TRUE(deliveries(p.last()).empty());
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSession, ReceivedProtocolWords) {
+  auto deliver_one = [](peer& p) {
+    p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n");
+    auto d = deliveries(p.last());
+    return d.empty() ? std::string("none") : d[0].protocol;
+  };
+  {
+    peer p;
+    p.connect();
+    p.send("HELO client.test\r\n");
+    EXPECT_EQ(deliver_one(p), "SMTP");
+  }
+  {
+    peer p = after_ehlo();
+    EXPECT_EQ(deliver_one(p), "ESMTP");
+  }
+  {
+    peer p = after_ehlo();
+    p.starttls();
+    p.send("EHLO client.test\r\n");
+    EXPECT_EQ(deliver_one(p), "ESMTPS");
+    p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n");
+    EXPECT_EQ(deliver_one(p), "ESMTPSA");
+  }
+  {
+    peer p = after_ehlo(
+        make_config(listener_kind::starttls, policy_with(&server_policy::plaintext_auth)));
+    p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n");
+    EXPECT_EQ(deliver_one(p), "ESMTPA");
+  }
+}
+
+TEST(ServerSession, ReceivedNamesTheEhloGivenInsideTls) {
+  peer p = after_ehlo(make_config(), "pre.test");
+  p.starttls();
+  p.send("EHLO post.test\r\n");
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n");
+  auto d = deliveries(p.last());
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].content.rfind("Received: from post.test ([192.0.2.7]) by mx.test "
+                               "(smtpsim-reference) with ESMTPS id ",
+                               0),
+            0U)
+      << d[0].content;
+  EXPECT_TRUE(d[0].tls);
+  EXPECT_EQ(d[0].tls_version, "TLSv1.3");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other commands and malformed input
+
+TEST(ServerSession, SimpleCommands) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("RSET\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("NOOP anything at all\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("VRFY bob\r\n"), "252 2.0.0 Cannot VRFY user\r\n");
+  EXPECT_EQ(p.send("HELP\r\n"), "214 2.0.0 See RFC 5321\r\n");
+  EXPECT_EQ(p.send("FOO bar\r\n"), "500 5.5.2 Error: command not recognized\r\n");
+  EXPECT_EQ(p.send("\r\n"), "500 5.5.2 Error: bad syntax\r\n");
+  EXPECT_EQ(p.send("noop\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSession, QuitClosesAfter221) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("QUIT\r\nNOOP\r\n"), "221 2.0.0 Bye\r\n");
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->send_close_notify);
+}
+
+TEST(ServerSession, QuitInsideTlsSendsCloseNotify) {
+  peer p = after_ehlo();
+  p.starttls();
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->send_close_notify);
+}
+
+TEST(ServerSession, BareLfLineIsRefusedWhole) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("NOOP\nRSET\r\n"), "500 5.5.2 Error: bare <LF> received\r\n");
+}
+
+TEST(ServerSession, NulInCommandIsRefused) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("NOOP\0x\r\n"s), "500 5.5.2 Error: NUL character in command\r\n");
+}
+
+TEST(ServerSession, OverlongLineGetsOne500AndItsTailIsNotExecuted) {
+  peer p = after_ehlo();
+  const std::string line = "NOOP " + std::string(3000, 'x') + "QUIT\r\n";
+  EXPECT_EQ(p.send(line), "500 5.5.2 Error: command too long\r\n");
+  EXPECT_EQ(find_close(p.last()), nullptr);
+  const std::string huge = "NOOP " + std::string(20000, 'x') + "QUIT\r\nNOOP\r\n";
+  EXPECT_EQ(p.send(huge), "500 5.5.2 Error: command too long\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSession, OverlongLineSentInPiecesGetsOne500) {
+  peer p = after_ehlo();
+  std::string out;
+  out += p.send("NOOP ");
+  for (int i = 0; i < 30; ++i) {
+    out += p.send(std::string(1000, 'x'));
+  }
+  out += p.send("QUIT\r\n");
+  EXPECT_EQ(out, "500 5.5.2 Error: command too long\r\n");
+}
+
+TEST(ServerSession, PartialCommandWaitsForItsEnd) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("NO"), "");
+  EXPECT_TRUE(p.last().empty());
+  EXPECT_EQ(p.send("OP\r"), "");
+  EXPECT_EQ(p.send("\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSession, PipelinedBatchGetsOneWriteInOrder) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@mx.test>\r\nRCPT TO:<c@mx.test>\r\n"
+                   "DATA\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+            "354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(p.last().size(), 1U);
+}
+
+TEST(ServerSession, PipelinedFiftyRecipientsAllAnswered) {
+  peer p = after_ehlo();
+  std::string batch = "MAIL FROM:<a@x.test>\r\n";
+  for (int i = 0; i < 50; ++i) {
+    batch += "RCPT TO:<u" + std::to_string(i) + "@mx.test>\r\n";
+  }
+  batch += "DATA\r\n";
+  const std::string out = p.send(batch);
+  std::size_t replies = 0;
+  for (std::size_t pos = out.find("\r\n"); pos != std::string::npos;
+       pos = out.find("\r\n", pos + 2)) {
+    ++replies;
+  }
+  EXPECT_EQ(replies, 52U);
+  EXPECT_EQ(count_writes(p.last()), 1U);
+}
+
+TEST(ServerSession, TwentyErrorsEndTheSession) {
+  peer p = after_ehlo();
+  std::string batch;
+  for (int i = 0; i < 19; ++i) {
+    batch += "FOO\r\n";
+  }
+  p.send(batch);
+  EXPECT_EQ(find_close(p.last()), nullptr);
+  EXPECT_EQ(p.send("FOO\r\nNOOP\r\n"),
+            "500 5.5.2 Error: command not recognized\r\n421 4.7.0 mx.test Error: too many "
+            "errors\r\n");
+  EXPECT_NE(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSession, IdleTimeoutSays421AndCloses) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.idle(), "421 4.4.2 mx.test Error: timeout exceeded\r\n");
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->send_close_notify);
+
+  peer q = after_ehlo();
+  q.starttls();
+  EXPECT_EQ(q.idle(), "421 4.4.2 mx.test Error: timeout exceeded\r\n");
+  c = find_close(q.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->send_close_notify);
+}
+
+TEST(ServerSession, IdleTimeoutWhileAwaitingTlsClosesSilently) {
+  peer p = after_ehlo();
+  p.send("STARTTLS\r\n");
+  EXPECT_EQ(p.idle(), "");
+  EXPECT_NE(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSession, FormatsRfc5322Dates) {
+  EXPECT_EQ(format_rfc5322_date(fixed_now()), "Tue, 01 Jul 2025 10:00:00 +0000");
+  EXPECT_EQ(format_rfc5322_date(std::chrono::sys_days{std::chrono::year{2000} / 1 / 9}),
+            "Sun, 09 Jan 2000 00:00:00 +0000");
+}
+
+// ---------------------------------------------------------------------------------------------
+// AUTH (RFC 4954)
+
+peer tls_peer(session_config config = make_config()) {
+  peer p = after_ehlo(std::move(config));
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  return p;
+}
+
+TEST(ServerSessionAuth, RefusedInPlaintextBeforeLookingAtCredentials) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("AUTH PLAIN AHUAcA==\r\n"), "503 5.5.1 Error: authentication not enabled\r\n");
+  EXPECT_EQ(p.send("AUTH LOGIN\r\n"), "503 5.5.1 Error: authentication not enabled\r\n");
+}
+
+TEST(ServerSessionAuth, PlainWithInitialResponse) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(p.session().auth_user(), "alice@mx.test");
+}
+
+TEST(ServerSessionAuth, PlainWithAuthorizationIdentityOfItself) {
+  peer p = tls_peer();
+  const std::string msg = "alice@mx.test\0alice@mx.test\0"s + password;
+  EXPECT_EQ(p.send("AUTH PLAIN " + tls::base64_encode(msg) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionAuth, PlainWithoutInitialResponse) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN\r\n"), "334 \r\n");
+  EXPECT_EQ(p.send(plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionAuth, PlainEmptyInitialResponseFails) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN =\r\n"), "535 5.7.8 Authentication credentials invalid\r\n");
+}
+
+TEST(ServerSessionAuth, WrongPasswordIs535AndSessionGoesOn) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", "wrong") + "\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("mallory@mx.test", password) + "\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionAuth, EmptyConfiguredPasswordNeverMatches) {
+  session_config config = make_config();
+  config.login.password.clear();
+  peer p = tls_peer(config);
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", "") + "\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+}
+
+TEST(ServerSessionAuth, LoginExchange) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
+  EXPECT_EQ(p.send(tls::base64_encode("alice@mx.test") + "\r\n"), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(p.send(tls::base64_encode(password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionAuth, LoginWithInitialUserName) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH LOGIN " + tls::base64_encode("alice@mx.test") + "\r\n"),
+            "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(p.send(tls::base64_encode("nope") + "\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+}
+
+TEST(ServerSessionAuth, StarCancels) {
+  peer p = tls_peer();
+  p.send("AUTH LOGIN\r\n");
+  EXPECT_EQ(p.send("*\r\n"), "501 5.7.0 Authentication aborted\r\n");
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+  p.send("AUTH PLAIN\r\n");
+  EXPECT_EQ(p.send("*\r\n"), "501 5.7.0 Authentication aborted\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN *\r\n"), "501 5.7.0 Authentication aborted\r\n");
+}
+
+TEST(ServerSessionAuth, BadBase64Is501) {
+  peer p = tls_peer();
+  for (const char* bad : {"=AAA", "AAA=BBB", "!!!!"}) {
+    EXPECT_EQ(p.send("AUTH PLAIN "s + bad + "\r\n"), "501 5.5.2 Cannot decode response\r\n") << bad;
+  }
+  p.send("AUTH LOGIN\r\n");
+  EXPECT_EQ(p.send("@@@@\r\n"), "501 5.5.2 Cannot decode response\r\n");
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionAuth, SecondAuthIs503) {
+  peer p = tls_peer();
+  p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "503 5.5.1 Error: already authenticated\r\n");
+}
+
+TEST(ServerSessionAuth, AuthInTransactionIs503) {
+  peer p = tls_peer();
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "503 5.5.1 Error: MAIL transaction in progress\r\n");
+}
+
+TEST(ServerSessionAuth, UnknownMechanismIs504) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH CRAM-MD5\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
+  EXPECT_EQ(p.send("AUTH FOO !!!!\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
+  EXPECT_EQ(p.send("AUTH\r\n"), "501 5.5.4 Syntax: AUTH mechanism\r\n");
+}
+
+TEST(ServerSessionAuth, AuthBeforeEhloInsideTlsIs503) {
+  peer p = after_ehlo();
+  p.starttls();
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "503 5.5.1 Error: send HELO/EHLO first\r\n");
+}
+
+TEST(ServerSessionAuth, OverlongAuthCommandGetsOne500) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN " + std::string(20000, 'A') + "\r\nNOOP\r\n"),
+            "500 5.5.6 Authentication exchange line is too long\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionAuth, OverlongAuthResponseGetsOne500) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN\r\n"), "334 \r\n");
+  EXPECT_EQ(p.send(std::string(20000, 'A') + "\r\nNOOP\r\n"),
+            "500 5.5.6 Authentication exchange line is too long\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionAuth, AuthLineLongerThanACommandIsAccepted) {
+  // RFC 4954 §4: AUTH lines may reach 12288 octets, beyond the 2048 of other commands.
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH PLAIN " + std::string(4000, 'A') + "\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults: each changes one behaviour.
+
+session_config faulty(fault f, listener_kind kind = listener_kind::starttls,
+                      server_policy policy = {}) {
+  return make_config(kind, policy, fault_set{f});
+}
+
+TEST(ServerSessionFault, ExecutePipelinedAfterStartTls) {
+  peer p = after_ehlo(faulty(fault::execute_pipelined_after_starttls));
+  EXPECT_EQ(p.send("STARTTLS\r\nRSET\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  ASSERT_EQ(p.last().size(), 3U);
+  ASSERT_TRUE(std::holds_alternative<read_window>(p.last()[1]));
+  EXPECT_EQ(std::get<read_window>(p.last()[1]).duration, starttls_linger);
+  EXPECT_TRUE(std::holds_alternative<start_tls>(p.last()[2]));
+  EXPECT_EQ(p.window_closed("NOOP\r\n"), "");
+  EXPECT_EQ(p.tls_up(), "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.session().discarded_plaintext(), 0U);
+}
+
+TEST(ServerSessionFault, ReadvertiseStartTls) {
+  peer p = after_ehlo(faulty(fault::readvertise_starttls));
+  p.starttls();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN"})));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "554 5.5.1 Error: TLS already active\r\n");
+
+  peer w(faulty(fault::readvertise_starttls, listener_kind::wrapper));
+  w.connect();
+  w.tls_up();
+  EXPECT_EQ(w.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN"})));
+}
+
+TEST(ServerSessionFault, AcceptNestedStartTls) {
+  peer p = after_ehlo(faulty(fault::accept_nested_starttls));
+  p.starttls();
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+  EXPECT_EQ(p.send("NOOP\r\n"), "");
+  EXPECT_NE(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSessionFault, KeepEhloAcrossTls) {
+  peer p = after_ehlo(faulty(fault::keep_ehlo_across_tls));
+  p.starttls();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, RememberAuthAcrossTls) {
+  server_policy weak;
+  weak.plaintext_auth = true;
+  peer p = after_ehlo(faulty(fault::remember_auth_across_tls, listener_kind::starttls, weak));
+  p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n");
+  p.starttls();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "503 5.5.1 Error: send HELO/EHLO first\r\n");
+  p.send("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<victim@foreign.test>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+TEST(ServerSessionFault, AcceptStartTlsArgument) {
+  peer p = after_ehlo(faulty(fault::accept_starttls_argument));
+  EXPECT_EQ(p.send("STARTTLS x\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_NE(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSessionFault, StartTlsKeywordWithParams) {
+  peer p(faulty(fault::starttls_keyword_with_params));
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS REQUIRED"})));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+}
+
+TEST(ServerSessionFault, HeloReturnsExtensions) {
+  peer p(faulty(fault::helo_returns_extensions));
+  p.connect();
+  EXPECT_EQ(p.send("HELO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS"})));
+}
+
+TEST(ServerSessionFault, StartTls502) {
+  peer p = after_ehlo(faulty(fault::starttls_502));
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"STARTTLS"})));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "502 5.5.1 Command not implemented\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSessionFault, StartTls220ThenDrop) {
+  peer p = after_ehlo(faulty(fault::starttls_220_then_drop));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->send_close_notify);
+}
+
+TEST(ServerSessionFault, PlaintextAfterFailedHandshake) {
+  peer p = after_ehlo(faulty(fault::plaintext_after_failed_handshake));
+  p.send("STARTTLS\r\n");
+  const start_tls* s = find_start_tls(p.last());
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->sniff_plaintext);
+  EXPECT_EQ(p.tls_failed("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_close(p.last()), nullptr);
+  EXPECT_FALSE(p.session().tls_active());
+}
+
+TEST(ServerSessionFault, TlsRequiredAcceptsMail) {
+  server_policy required;
+  required.tls_required = true;
+  peer p = after_ehlo(faulty(fault::tls_required_accepts_mail, listener_kind::starttls, required));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(p.send("RSET\r\n"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
+}
+
+TEST(ServerSessionFault, RequireTlsOnMx) {
+  server_policy mx;
+  mx.public_mx = true;
+  peer p = after_ehlo(faulty(fault::require_tls_on_mx, listener_kind::starttls, mx));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"),
+            "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+
+  peer not_mx = after_ehlo(faulty(fault::require_tls_on_mx));
+  EXPECT_EQ(not_mx.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, TlsUnavailable554) {
+  server_policy broken;
+  broken.tls_available = false;
+  peer p = after_ehlo(faulty(fault::tls_unavailable_554, listener_kind::starttls, broken));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "554 5.7.0 TLS not available\r\n");
+}
+
+TEST(ServerSessionFault, AcceptWithoutClientCert) {
+  server_policy ccert;
+  ccert.require_client_cert = true;
+  peer p = after_ehlo(faulty(fault::accept_without_client_cert, listener_kind::starttls, ccert));
+  p.starttls(tls13(false));
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+}
+
+TEST(ServerSessionFault, StartTlsKeepsEnvelope) {
+  peer p = after_ehlo(faulty(fault::starttls_keeps_envelope));
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "250 2.1.5 Ok\r\n");
+  // Only the first EHLO after the handshake keeps it.
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("RCPT TO:<bob@mx.test>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+}
+
+TEST(ServerSessionFault, ReceivedUsesFirstEhlo) {
+  peer p = after_ehlo(faulty(fault::received_uses_first_ehlo), "pre.test");
+  p.starttls();
+  p.send("EHLO post.test\r\n");
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n");
+  auto d = deliveries(p.last());
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].content.rfind("Received: from pre.test ", 0), 0U) << d[0].content;
+  EXPECT_NE(d[0].content.find("with ESMTPS id"), std::string::npos);
+}
+
+TEST(ServerSessionFault, ReceivedWithoutTls) {
+  peer p = after_ehlo(faulty(fault::received_without_tls));
+  p.starttls();
+  p.send("EHLO post.test\r\n");
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n");
+  auto d = deliveries(p.last());
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].content.rfind("Received: from post.test ", 0), 0U) << d[0].content;
+  EXPECT_NE(d[0].content.find("with ESMTP id"), std::string::npos) << d[0].content;
+  EXPECT_TRUE(d[0].tls);
+}
+
+TEST(ServerSessionFault, GreetPlaintextOnWrapper) {
+  peer p(faulty(fault::greet_plaintext_on_wrapper, listener_kind::wrapper));
+  EXPECT_EQ(p.connect(), greeting);
+  ASSERT_EQ(p.last().size(), 2U);
+  EXPECT_TRUE(std::holds_alternative<start_tls>(p.last()[1]));
+
+  peer starttls(faulty(fault::greet_plaintext_on_wrapper));
+  EXPECT_EQ(starttls.connect(), greeting);
+  EXPECT_EQ(starttls.last().size(), 1U);
+}
+
+TEST(ServerSessionFault, WrapperAnswersPlaintext) {
+  peer p(faulty(fault::wrapper_answers_plaintext, listener_kind::wrapper));
+  EXPECT_EQ(p.connect(), "");
+  const start_tls* s = find_start_tls(p.last());
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->sniff_plaintext);
+  EXPECT_EQ(p.tls_failed("EHLO x\r\n"), greeting + ehlo_text("x", base_extensions));
+}
+
+TEST(ServerSessionFault, OmitCloseNotify) {
+  peer p = after_ehlo(faulty(fault::omit_close_notify));
+  p.starttls();
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+  const close_connection* c = find_close(p.last());
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->send_close_notify);
+}
+
+TEST(ServerSessionFault, HangOnStartTlsBeforeEhlo) {
+  peer p(faulty(fault::hang_on_starttls_before_ehlo));
+  p.connect();
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "");
+  EXPECT_TRUE(p.last().empty());
+  EXPECT_EQ(p.send("NOOP\r\n"), "");
+  EXPECT_TRUE(p.last().empty());
+
+  peer after = after_ehlo(faulty(fault::hang_on_starttls_before_ehlo));
+  EXPECT_EQ(after.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+}
+
+TEST(ServerSessionFault, ReplyBeforeGreeting) {
+  peer p(faulty(fault::reply_before_greeting));
+  EXPECT_EQ(p.connect(), "");
+  ASSERT_EQ(p.last().size(), 1U);
+  ASSERT_TRUE(std::holds_alternative<read_window>(p.last()[0]));
+  EXPECT_EQ(p.window_closed("EHLO x\r\n"),
+            ehlo_text("x", with(base_extensions, {"STARTTLS"})) + greeting);
+
+  peer quiet(faulty(fault::reply_before_greeting));
+  quiet.connect();
+  EXPECT_EQ(quiet.window_closed(""), greeting);
+}
+
+TEST(ServerSessionFault, EveryFaultHasATest) {
+  // A reminder: this file has one ServerSessionFault test per fault (23 + this one).
+  EXPECT_EQ(fault_count, 23U);
+}
+
+}  // namespace
+}  // namespace smtpsim::reference

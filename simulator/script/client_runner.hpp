@@ -1,0 +1,192 @@
+#pragma once
+// client_runner plays one scenario case as the SMTP client against a server under test, without
+// doing any I/O itself: it returns the next action (connect, write, read, TLS handshake...) and
+// consumes the result. The engine (simulator/engine) executes the actions on real sockets; tests
+// execute them with byte vectors. The runner owns the judgment: it matches what the server did
+// against the scenario's allowed reactions and records the transcript and the evidence.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "simulator/protocol/ehlo.hpp"
+#include "simulator/protocol/reply.hpp"
+#include "simulator/script/outcome.hpp"
+#include "simulator/script/scenario.hpp"
+
+namespace smtpsim::script {
+
+using clock = std::chrono::steady_clock;
+
+// timeouts are the per-phase defaults (architecture: connect, greeting, reply, handshake, data)
+// plus the silence window and the limit of a whole case.
+struct timeouts {
+  std::chrono::milliseconds connect{5000};
+  std::chrono::milliseconds greeting{10000};
+  std::chrono::milliseconds reply{10000};
+  std::chrono::milliseconds handshake{10000};
+  std::chrono::milliseconds data{30000};
+  std::chrono::milliseconds silence{2000};  // checks.md §0: EAST's DEFAULT_TIMEOUT = 2 s
+  std::chrono::milliseconds case_limit{120000};
+
+  std::chrono::milliseconds of(phase p) const;
+};
+
+// target_view is what the runner needs to know about the target.
+struct target_view {
+  std::set<std::string, std::less<>> listeners;  // declared listener names
+  std::set<std::string, std::less<>> traits;     // declared traits, e.g. "sink", "public_mx"
+  bindings vars;                                 // ${name} values
+  tls_params tls_defaults;                       // e.g. the SNI to send
+};
+
+// action is what the engine must do next.
+struct action {
+  enum class kind : std::uint8_t {
+    connect,        // open a TCP connection to `listener` within `timeout`
+    write,          // write `bytes` in one write (one segment with TCP_NODELAY)
+    read,           // wait up to `timeout` for bytes; return what one read delivers
+    tls_handshake,  // do a client TLS handshake with `tls` within `timeout`
+    tls_shutdown,   // send a TLS close_notify (do not wait for the peer's)
+    close,          // close the connection
+    sleep,          // wait `timeout`
+    await_delivery, // wait up to `timeout` for sink messages containing `bytes` (the token)
+    done,           // the case is over; result() holds the outcome
+  };
+  kind k = kind::done;
+  std::string listener;
+  std::string bytes;
+  std::chrono::milliseconds timeout{0};
+  tls_params tls;
+};
+std::string_view to_string(action::kind k);
+
+// io_result is what happened when the engine executed the last action.
+struct io_result {
+  enum class kind : std::uint8_t {
+    ok,       // connect / write / handshake / shutdown / close / sleep succeeded
+    data,     // read: `data` holds the octets (never empty)
+    timeout,  // the action's timeout passed first
+    eof,      // read: the peer closed; clean_eof tells whether TLS close_notify came first
+    error,    // failed: `error` says why (connection refused, reset, handshake failure...)
+  };
+  kind k = kind::ok;
+  std::string data;
+  bool clean_eof = false;
+  std::string error;
+  std::optional<tls_facts> tls;  // tls_handshake: what is known, on success and on failure
+  std::string peer_bytes;        // tls_handshake failure: raw octets the peer sent (bounded)
+  std::string note;              // connect: the address connected to
+  std::vector<std::string> messages;  // await_delivery: the messages that carry the token
+  clock::time_point at;          // when the action completed
+};
+
+// observation is what a step saw; outcomes are matched against it.
+struct observation {
+  match_kind kind = match_kind::any;  // reply, silence, timeout, closed, malformed,
+                                      // handshake_ok, handshake_failed, connected, connect_failed
+  std::vector<protocol::reply> replies;  // read_reply: one; wait_silence: all that arrived
+  std::size_t stray_bytes = 0;           // octets that did not form a complete reply
+  std::string malformed_line;            // the offending line when malformed
+  bool clean_close = false;
+  bool tls = false;             // the step ran inside TLS
+  bool peer_plaintext = false;  // handshake_failed: the peer sent SMTP text instead of TLS
+  std::string error;
+  std::chrono::milliseconds elapsed{0};
+  std::vector<std::string> answered;  // parallel to replies: the command each one answered
+  std::vector<std::string> messages;  // await_delivery: delivered messages with the token
+
+  std::string describe() const;
+};
+
+// matches tells whether an outcome's matcher applies to an observation.
+bool matches(const matcher& m, const observation& o);
+
+class client_runner {
+ public:
+  client_runner(const scenario_case& c, target_view target, timeouts limits = {});
+
+  // start returns the first action; `now` is the start of the case.
+  action start(clock::time_point now);
+  // resume consumes the result of the last action and returns the next one.
+  action resume(const io_result& r);
+
+  bool done() const { return done_; }
+  // result is complete once done() is true.
+  const case_outcome& result() const { return out_; }
+  case_outcome take_result() { return std::move(out_); }
+
+ private:
+  enum class wait : std::uint8_t {
+    none,
+    connect,
+    write,
+    read,
+    handshake,
+    shutdown,
+    close,
+    sleep,
+    delivery,
+  };
+
+  action advance();  // run steps until one needs I/O or the case ends
+  action begin_step();
+  action continue_read();
+  action finish(verdict v, std::string reason);
+  action close_then_done();
+  void conclude(const observation& o);  // judge the current step's observation, move on
+  // record_judgment adds a judgment; at_step = false for judgments not tied to a step
+  // (preconditions, the case time limit).
+  void record_judgment(verdict v, const std::string& reason, const outcome* taken,
+                       const observation& o, bool at_step = true);
+  std::string expected_text(const step& s) const;
+  outcome default_outcome(const step& s, const observation& o) const;
+  void note_sent(const std::string& bytes);
+  bool drain_replies(observation& o, bool stop_after_one);
+  std::chrono::microseconds since_start(clock::time_point t) const;
+  std::chrono::milliseconds remaining(clock::time_point now) const;
+  void log_event(std::string note);
+
+  const scenario_case& case_;
+  target_view target_;
+  timeouts limits_;
+  std::vector<step> steps_;
+  std::size_t index_ = 0;
+  wait waiting_ = wait::none;
+
+  clock::time_point start_{};
+  clock::time_point now_{};
+  clock::time_point step_start_{};
+  clock::time_point step_deadline_{};
+  std::size_t step_transcript_start_ = 0;
+
+  bool connected_ = false;
+  bool tls_active_ = false;
+  bool peer_closed_ = false;
+  std::uint32_t connection_ = 0;
+  int connections_opened_ = 0;
+  protocol::reply_reader reader_;
+  std::deque<std::string> pending_verbs_;  // upper-case verbs sent and not yet answered
+  bool in_data_ = false;       // after a 354: lines sent are message content
+  bool sasl_pending_ = false;  // after a 334: the next line sent is a SASL response
+  bool greeted_ = false;       // a reply was read on this connection
+  bool reconnecting_ = false;  // closing the old connection before a connect step
+  std::vector<protocol::ehlo_info> ehlo_history_;
+  std::vector<bool> ehlo_history_tls_;
+  observation obs_;  // the observation being built by the current step
+  std::size_t bytes_this_step_ = 0;
+  std::string pending_write_;
+
+  bool done_ = false;
+  bool finishing_ = false;  // closing the connection before done
+  std::optional<verdict> final_;  // a stopping verdict
+  std::string final_reason_;
+  case_outcome out_;
+};
+
+}  // namespace smtpsim::script
