@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "simulator/protocol/data.hpp"
+
 #include "fuzz/fuzz_target.hpp"
 
 using namespace smtpsim::protocol;

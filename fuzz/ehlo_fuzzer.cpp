@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "simulator/protocol/ehlo.hpp"
+
 #include "fuzz/fuzz_target.hpp"
 
 using namespace smtpsim::protocol;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "simulator/protocol/line_framer.hpp"
+
 #include "fuzz/fuzz_target.hpp"
 
 namespace {
@@ -75,13 +76,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view wire = input.substr(offset, line.wire_length);
     SMTPSIM_FUZZ_CHECK(wire.substr(0, line.text.size()) == line.text);
     SMTPSIM_FUZZ_CHECK(wire.back() == '\n');
-    SMTPSIM_FUZZ_CHECK((line.ending == line_ending::crlf) == (wire.size() >= 2 && wire[wire.size() - 2] == '\r'));
+    SMTPSIM_FUZZ_CHECK((line.ending == line_ending::crlf) ==
+                       (wire.size() >= 2 && wire[wire.size() - 2] == '\r'));
     SMTPSIM_FUZZ_CHECK(line.overlong == (line.wire_length > limits.max_line_length));
     if (!line.overlong) {
       SMTPSIM_FUZZ_CHECK(line.text.size() + terminator == line.wire_length);
     } else {
-      SMTPSIM_FUZZ_CHECK(line.text.size() + 2 <= limits.max_line_length ||
-                         line.text.empty());
+      SMTPSIM_FUZZ_CHECK(line.text.size() + 2 <= limits.max_line_length || line.text.empty());
     }
     SMTPSIM_FUZZ_CHECK(limits.lf_ends_line || line.ending == line_ending::crlf);
     SMTPSIM_FUZZ_CHECK(!line.bare_lf_inside || !limits.lf_ends_line);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "simulator/protocol/address.hpp"
+
 #include "fuzz/fuzz_target.hpp"
 
 using namespace smtpsim::protocol;
@@ -35,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto parsed = parse_path(text, options);
   if (!parsed) {
-    SMTPSIM_FUZZ_CHECK(parsed.error() == errc::path_syntax || parsed.error() == errc::path_not_null);
+    SMTPSIM_FUZZ_CHECK(parsed.error() == errc::path_syntax ||
+                       parsed.error() == errc::path_not_null);
     SMTPSIM_FUZZ_CHECK(parsed.error() != errc::path_not_null || !options.allow_null);
     return 0;
   }

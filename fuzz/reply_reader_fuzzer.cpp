@@ -2,8 +2,8 @@
 // Every call of next() gives a reply, errc::incomplete, or one of the reply errors; one chunk and
 // one octet at a time give the same sequence; every octet is in a reply, dropped_bytes() or
 // buffered(); each reply respects the limits, its raw octets are exactly the input octets at its
-// position (when no line was overlong), its code is 200-599, and format_reply of its lines reads back the same.
-// Input: octet 0 chooses the limits, the rest is the stream.
+// position (when no line was overlong), its code is 200-599, and format_reply of its lines reads
+// back the same. Input: octet 0 chooses the limits, the rest is the stream.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "simulator/protocol/reply.hpp"
+
 #include "fuzz/fuzz_target.hpp"
 
 namespace {
@@ -34,10 +35,9 @@ bool next_outcome(reply_reader& reader, std::size_t& returned, outcome& out) {
   }
   out.error = r.error();
   if (!r) {
-    SMTPSIM_FUZZ_CHECK(r.error() == errc::reply_bad_code ||
-                       r.error() == errc::reply_bad_separator ||
-                       r.error() == errc::reply_too_many_lines ||
-                       r.error() == errc::reply_too_large);
+    SMTPSIM_FUZZ_CHECK(
+        r.error() == errc::reply_bad_code || r.error() == errc::reply_bad_separator ||
+        r.error() == errc::reply_too_many_lines || r.error() == errc::reply_too_large);
     SMTPSIM_FUZZ_CHECK(reader.last_error().code == r.error());
     return true;
   }
@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   reply_limits limits;
   if ((data[0] & 1) != 0) {
-    limits = {.max_line_length = 8u + data[0] % 64u, .max_lines = 1u + (data[0] >> 4) % 8u,
+    limits = {.max_line_length = 8u + data[0] % 64u,
+              .max_lines = 1u + (data[0] >> 4) % 8u,
               .max_reply_bytes = 16u + data[0] * 2u};
   }
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);

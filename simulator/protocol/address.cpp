@@ -25,8 +25,24 @@ bool is_atext(unsigned char c, bool allow_8bit) {
     return true;
   }
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
     case '~':
       return true;
     default:
@@ -342,8 +358,8 @@ bool parse_hex_groups(std::string_view s, bool allow_ipv4, int& groups, bool& ip
   std::size_t start = 0;
   for (;;) {
     const std::size_t colon = s.find(':', start);
-    const std::string_view item = s.substr(start, colon == std::string_view::npos ? colon
-                                                                                   : colon - start);
+    const std::string_view item =
+        s.substr(start, colon == std::string_view::npos ? colon : colon - start);
     if (colon == std::string_view::npos && allow_ipv4 && item.find('.') != std::string_view::npos) {
       ipv4 = true;
       return parse_ipv4(item);
@@ -427,8 +443,7 @@ result<path> parse_path(std::string_view text, path_options options) {
   return out;
 }
 
-result<path> parse_path_prefix(std::string_view text, std::size_t* consumed,
-                               path_options options) {
+result<path> parse_path_prefix(std::string_view text, std::size_t* consumed, path_options options) {
   return parse_path_at(text, consumed, options);
 }
 

@@ -80,9 +80,9 @@ TEST(ParsePath, ParsesQuotedLocalParts) {
 
 TEST(ParsePath, RejectsMalformedQuotedLocalParts) {
   using namespace std::string_view_literals;
-  for (std::string_view text : {R"(<"abc@example.test>)"sv, R"(<"a"b"@example.test>)"sv,
-                                "<\"a\\\x01\"@example.test>"sv, "<\"a\tb\"@example.test>"sv,
-                                "<\"a\0b\"@example.test>"sv, R"(<"a"@>)"sv}) {
+  for (std::string_view text :
+       {R"(<"abc@example.test>)"sv, R"(<"a"b"@example.test>)"sv, "<\"a\\\x01\"@example.test>"sv,
+        "<\"a\tb\"@example.test>"sv, "<\"a\0b\"@example.test>"sv, R"(<"a"@>)"sv}) {
     EXPECT_EQ(parse_path(text).error(), errc::path_syntax) << text;
   }
 }
@@ -98,9 +98,9 @@ TEST(ParsePath, FindsTheEndOfAPathWithAnAngleBracketInQuotes) {
 TEST(ParsePath, ChecksDotStrings) {
   EXPECT_TRUE(parse_path("<first.last+tag@x.test>"));
   EXPECT_TRUE(parse_path("<!#$%&'*+-/=?^_`{|}~@x.test>"));
-  for (std::string_view text : {"<.a@x.test>", "<a.@x.test>", "<a..b@x.test>", "<a b@x.test>",
-                                "<a(b)@x.test>", "<@x.test>", "<a@@x.test>", "<a>", "<a@x.test",
-                                "a@x.test>", "<a@x.test>>", ""}) {
+  for (std::string_view text :
+       {"<.a@x.test>", "<a.@x.test>", "<a..b@x.test>", "<a b@x.test>", "<a(b)@x.test>", "<@x.test>",
+        "<a@@x.test>", "<a>", "<a@x.test", "a@x.test>", "<a@x.test>>", ""}) {
     EXPECT_EQ(parse_path(text).error(), errc::path_syntax) << text;
   }
 }
@@ -122,25 +122,25 @@ TEST(ParsePath, ParsesIpv4AddressLiterals) {
   EXPECT_EQ(p->box.domain, "[192.0.2.1]");
   EXPECT_TRUE(parse_path("<a@[0.0.0.0]>"));
   EXPECT_TRUE(parse_path("<a@[255.255.255.255]>"));
-  for (std::string_view text : {"<a@[256.0.0.1]>", "<a@[1.2.3]>", "<a@[1.2.3.4.5]>",
-                                "<a@[1.2.3.4]x>", "<a@[1.2.3.4>", "<a@[0001.2.3.4]>",
-                                "<a@[]>", "<a@[1..2.3]>"}) {
+  for (std::string_view text :
+       {"<a@[256.0.0.1]>", "<a@[1.2.3]>", "<a@[1.2.3.4.5]>", "<a@[1.2.3.4]x>", "<a@[1.2.3.4>",
+        "<a@[0001.2.3.4]>", "<a@[]>", "<a@[1..2.3]>"}) {
     EXPECT_EQ(parse_path(text).error(), errc::path_syntax) << text;
   }
 }
 
 TEST(AddressLiteral, AcceptsEveryIpv6Form) {
   for (std::string_view text : {
-           "[IPv6:2001:db8:0:0:0:0:0:1]",   // IPv6-full
-           "[IPv6:2001:db8::1]",            // IPv6-comp
-           "[IPv6:::1]",                    // comp, nothing before "::"
-           "[IPv6:::]",                     // comp, nothing at all
-           "[IPv6:fe80::]",                 // comp, nothing after
-           "[IPv6:1:2:3::4:5:6]",           // comp, 6 groups in total
+           "[IPv6:2001:db8:0:0:0:0:0:1]",      // IPv6-full
+           "[IPv6:2001:db8::1]",               // IPv6-comp
+           "[IPv6:::1]",                       // comp, nothing before "::"
+           "[IPv6:::]",                        // comp, nothing at all
+           "[IPv6:fe80::]",                    // comp, nothing after
+           "[IPv6:1:2:3::4:5:6]",              // comp, 6 groups in total
            "[IPv6:0:0:0:0:0:ffff:192.0.2.1]",  // IPv6v4-full
-           "[IPv6:::ffff:192.0.2.1]",       // IPv6v4-comp
-           "[IPv6:1:2::3:4:192.0.2.1]",     // v4-comp, 4 groups
-           "[ipv6:ABCD::ef]",               // ABNF literals are case-insensitive
+           "[IPv6:::ffff:192.0.2.1]",          // IPv6v4-comp
+           "[IPv6:1:2::3:4:192.0.2.1]",        // v4-comp, 4 groups
+           "[ipv6:ABCD::ef]",                  // ABNF literals are case-insensitive
        }) {
     EXPECT_TRUE(is_valid_address_literal(text)) << text;
   }
@@ -148,17 +148,19 @@ TEST(AddressLiteral, AcceptsEveryIpv6Form) {
 
 TEST(AddressLiteral, RejectsMalformedIpv6) {
   for (std::string_view text : {
-           "[IPv6:2001:db8:0:0:0:0:1]",      // 7 groups, no "::"
-           "[IPv6:1:2:3:4:5:6:7:8:9]",       // 9 groups
-           "[IPv6:1::2::3]",                 // two "::"
-           "[IPv6:1:2:3:4::5:6:7]",          // "::" with 7 groups (RFC 5321 allows 6)
-           "[IPv6:12345::1]",                // 5 hex digits
-           "[IPv6:g::1]",                    // not hex
-           "[IPv6:1:::2]",                   // ":::"
-           "[IPv6:1:2:3:4:5::192.0.2.1]",    // v4-comp with 5 groups
-           "[IPv6:1:2:3:4:5:192.0.2.1]",     // v4-full with 5 groups
-           "[IPv6:192.0.2.1::1]",            // IPv4 not last
-           "[IPv6:]", "[IPv6:1:]", "[IPv6::1]",
+           "[IPv6:2001:db8:0:0:0:0:1]",    // 7 groups, no "::"
+           "[IPv6:1:2:3:4:5:6:7:8:9]",     // 9 groups
+           "[IPv6:1::2::3]",               // two "::"
+           "[IPv6:1:2:3:4::5:6:7]",        // "::" with 7 groups (RFC 5321 allows 6)
+           "[IPv6:12345::1]",              // 5 hex digits
+           "[IPv6:g::1]",                  // not hex
+           "[IPv6:1:::2]",                 // ":::"
+           "[IPv6:1:2:3:4:5::192.0.2.1]",  // v4-comp with 5 groups
+           "[IPv6:1:2:3:4:5:192.0.2.1]",   // v4-full with 5 groups
+           "[IPv6:192.0.2.1::1]",          // IPv4 not last
+           "[IPv6:]",
+           "[IPv6:1:]",
+           "[IPv6::1]",
        }) {
     EXPECT_FALSE(is_valid_address_literal(text)) << text;
   }
@@ -221,7 +223,9 @@ TEST(ParsePath, FlagsPathLongerThan256) {
 
 TEST(ParsePath, RejectsEightBitUnlessAllowed) {
   // Check line.8bit-in-command: without SMTPUTF8 8-bit octets are not part of the grammar.
-  const std::string text = "<\xc3\xa9t\xc3\xa9@b\xc3\xbc" "cher.test>";
+  const std::string text =
+      "<\xc3\xa9t\xc3\xa9@b\xc3\xbc"
+      "cher.test>";
   EXPECT_EQ(parse_path(text).error(), errc::path_syntax);
   auto p = parse_path(text, {.allow_8bit = true});
   ASSERT_TRUE(p);

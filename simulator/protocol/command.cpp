@@ -268,8 +268,8 @@ result<command> parse_command(std::string_view line) {
       break;
     }
     case verb::mail:
-      ok = parse_mail_rcpt(c, "FROM:",
-                           {.allow_null = true, .allow_8bit = true, .allow_no_brackets = true});
+      ok = parse_mail_rcpt(
+          c, "FROM:", {.allow_null = true, .allow_8bit = true, .allow_no_brackets = true});
       break;
     case verb::rcpt:
       ok = parse_mail_rcpt(

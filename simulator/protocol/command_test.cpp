@@ -26,9 +26,7 @@ TEST(ParseCommand, RecognisesVerbsCaseInsensitively) {
   }
 }
 
-TEST(ParseCommand, ReportsEmptyLine) {
-  EXPECT_EQ(parse_command("").error(), errc::command_empty);
-}
+TEST(ParseCommand, ReportsEmptyLine) { EXPECT_EQ(parse_command("").error(), errc::command_empty); }
 
 TEST(ParseCommand, ReturnsUnknownVerbsWithoutError) {
   command c = parse_ok("XYZZY plugh");
@@ -80,12 +78,12 @@ TEST(ParseCommand, AcceptsPathWithoutBracketsAndFlagsIt) {
 }
 
 TEST(ParseCommand, RejectsMalformedMailAndRcpt) {
-  for (std::string_view line : {"MAIL", "MAIL <a@x.test>", "MAIL FROM", "MAIL FROM:",
-                                "MAIL TO:<a@x.test>", "MAIL FROM:<a@x.test", "MAIL FROM:<a@>",
-                                "MAIL FROM:<a@x.test>SIZE=1", "MAIL FROM:<a@x.test> SIZE=",
-                                "MAIL FROM:<a@x.test> =1", "MAIL FROM:<a@x.test> -X=1",
-                                "MAIL FROM:<a@x.test> S_Z=1", "MAIL FROM:<a@x.test> X=a=b=\x01",
-                                "RCPT TO:<>", "RCPT FROM:<a@x.test>", "RCPT TO:"}) {
+  for (std::string_view line :
+       {"MAIL", "MAIL <a@x.test>", "MAIL FROM", "MAIL FROM:", "MAIL TO:<a@x.test>",
+        "MAIL FROM:<a@x.test", "MAIL FROM:<a@>", "MAIL FROM:<a@x.test>SIZE=1",
+        "MAIL FROM:<a@x.test> SIZE=", "MAIL FROM:<a@x.test> =1", "MAIL FROM:<a@x.test> -X=1",
+        "MAIL FROM:<a@x.test> S_Z=1", "MAIL FROM:<a@x.test> X=a=b=\x01", "RCPT TO:<>",
+        "RCPT FROM:<a@x.test>", "RCPT TO:"}) {
     EXPECT_EQ(parse_command(line).error(), errc::command_syntax) << line;
   }
 }
@@ -161,8 +159,8 @@ TEST(ParseCommand, ParsesBdat) {
   command middle = parse_ok("bdat 0");
   EXPECT_EQ(middle.chunk_size, 0u);
   EXPECT_FALSE(middle.last_chunk);
-  for (std::string_view line : {"BDAT", "BDAT x", "BDAT -1", "BDAT 10 FIRST", "BDAT 1e3",
-                                "BDAT 1234567890123456789"}) {
+  for (std::string_view line :
+       {"BDAT", "BDAT x", "BDAT -1", "BDAT 10 FIRST", "BDAT 1e3", "BDAT 1234567890123456789"}) {
     EXPECT_EQ(parse_command(line).error(), errc::command_syntax) << line;
   }
 }
@@ -176,18 +174,34 @@ TEST(ParseCommand, RequiresVrfyAndExpnArguments) {
 }
 
 TEST(SerializeCommand, RoundTripsCanonicalLines) {
-  for (std::string_view line : {
-           "EHLO client.test", "HELO [192.0.2.1]", "STARTTLS", "STARTTLS x",
-           "MAIL FROM:<a@x.test>", "MAIL FROM:<> BODY=8BITMIME SIZE=100",
-           "MAIL FROM: <a@x.test>", "RCPT TO:<@r.test:\"q u\"@x.test> NOTIFY=NEVER",
-           "RCPT TO:<Postmaster>", "MAIL FROM:a@x.test", "AUTH PLAIN AGEAYg==",
-           "AUTH EXTERNAL =", "AUTH LOGIN", "BDAT 10 LAST", "DATA", "RSET", "NOOP", "QUIT",
-           "VRFY x", "EXPN list", "HELP", "XYZZY plugh", "noop lower case"}) {
+  for (std::string_view line : {"EHLO client.test",
+                                "HELO [192.0.2.1]",
+                                "STARTTLS",
+                                "STARTTLS x",
+                                "MAIL FROM:<a@x.test>",
+                                "MAIL FROM:<> BODY=8BITMIME SIZE=100",
+                                "MAIL FROM: <a@x.test>",
+                                "RCPT TO:<@r.test:\"q u\"@x.test> NOTIFY=NEVER",
+                                "RCPT TO:<Postmaster>",
+                                "MAIL FROM:a@x.test",
+                                "AUTH PLAIN AGEAYg==",
+                                "AUTH EXTERNAL =",
+                                "AUTH LOGIN",
+                                "BDAT 10 LAST",
+                                "DATA",
+                                "RSET",
+                                "NOOP",
+                                "QUIT",
+                                "VRFY x",
+                                "EXPN list",
+                                "HELP",
+                                "XYZZY plugh",
+                                "noop lower case"}) {
     auto c = parse_command(line);
     ASSERT_TRUE(c) << line;
     EXPECT_EQ(serialize_command(*c), std::string(line) + "\r\n");
-    auto again = parse_command(std::string_view(serialize_command(*c)).substr(
-        0, serialize_command(*c).size() - 2));
+    auto again = parse_command(
+        std::string_view(serialize_command(*c)).substr(0, serialize_command(*c).size() - 2));
     ASSERT_TRUE(again);
     EXPECT_EQ(*again, *c);
   }

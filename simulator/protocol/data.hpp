@@ -12,7 +12,10 @@
 
 namespace smtpsim::protocol {
 
+// data_limits bounds what a data_reader keeps.
 struct data_limits {
+  // max_message_bytes caps message() (RFC 5321 §4.5.3.1.7: at least 64K octets must be accepted;
+  // servers announce their own limit with SIZE, RFC 1870).
   std::size_t max_message_bytes = 10 * 1024 * 1024;
 };
 
@@ -21,11 +24,11 @@ struct data_limits {
 // are the inbound smuggling set of check group A12 (SEC Consult's scanner). The content is taken
 // as if preceded by CRLF, so a look-alike at its very start is recorded too.
 struct data_anomalies {
-  bool lf_dot_lf = false;     // "\n.\n" (whatever precedes the first LF)
-  bool lf_dot_crlf = false;   // "\n.\r\n" (the LF not preceded by CR)
-  bool cr_dot_cr = false;     // "\r.\r" (CRs not part of CRLF)
-  bool bare_lf = false;       // any LF not preceded by CR
-  bool bare_cr = false;       // any CR not followed by LF
+  bool lf_dot_lf = false;    // "\n.\n" (whatever precedes the first LF)
+  bool lf_dot_crlf = false;  // "\n.\r\n" (the LF not preceded by CR)
+  bool cr_dot_cr = false;    // "\r.\r" (CRs not part of CRLF)
+  bool bare_lf = false;      // any LF not preceded by CR
+  bool bare_cr = false;      // any CR not followed by LF
   bool nul = false;
   bool cr_dot_lf = false;         // "\r.\n"
   bool lf_dot_cr = false;         // "\n.\r", the LF not preceded by CR, the CR not followed by LF

@@ -111,7 +111,8 @@ TEST(DataReader, DoesNotEndAtAnySmugglingSequence) {
       "MAIL FROM:<s@spoof.test>\r\nRCPT TO:<sink@h.test>\r\nDATA\r\nFrom: s@spoof.test\r\n\r\n"
       "SMUGGLED\r\n";
   for (const look_alike& c : cases) {
-    const std::string input = "From: a@x.test\r\n\r\ntext" + c.sequence + smuggled + ".\r\nQUIT\r\n";
+    const std::string input =
+        "From: a@x.test\r\n\r\ntext" + c.sequence + smuggled + ".\r\nQUIT\r\n";
     for (const read_result& r : {read_whole(input), read_bytewise(input)}) {
       EXPECT_TRUE(r.done);
       // Only the final "\r\n.\r\n" ends the data: one message, with the smuggled text inside.
@@ -155,9 +156,9 @@ TEST(DataReader, DropsAStuffedDotBeforeABareCr) {
 
 TEST(DataReader, FeedingOctetByOctetMatchesOneChunk) {
   const std::vector<std::string> inputs = {
-      "a\r\n..b\r\n.\r\n",     "\n.\n\r.\r\r.\n.\r\n", ".\r\r\n\r\n.\r\n",
-      "\r\n\0.\r\n.\r\nX"s,    "....\r\n.\r.\r\n.\r\n", std::string(300, 'x') + "\r\n.\r\n",
-      "no end \r\n. \r\n",     "\r\r\r\n\n\n.\r\n.\r\n",
+      "a\r\n..b\r\n.\r\n",  "\n.\n\r.\r\r.\n.\r\n",   ".\r\r\n\r\n.\r\n",
+      "\r\n\0.\r\n.\r\nX"s, "....\r\n.\r.\r\n.\r\n",  std::string(300, 'x') + "\r\n.\r\n",
+      "no end \r\n. \r\n",  "\r\r\r\n\n\n.\r\n.\r\n",
   };
   for (const std::string& input : inputs) {
     EXPECT_EQ(read_whole(input), read_bytewise(input)) << testing::PrintToString(input);

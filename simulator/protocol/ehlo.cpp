@@ -25,12 +25,11 @@ bool iequals(std::string_view a, std::string_view b) {
 // Extensions" registry plus common X- ones). A first line that is one of them, with no dot, is a
 // keyword where the grammar wants a domain (check broken.srv-ehlo-grammar).
 constexpr std::array<std::string_view, 27> known_keywords = {
-    "8BITMIME",     "ATRN",       "AUTH",        "BINARYMIME",          "BURL",
-    "CHECKPOINT",   "CHUNKING",   "CONNEG",      "CONPERM",             "DELIVERBY",
-    "DSN",          "ENHANCEDSTATUSCODES",       "ETRN",                "EXPN",
-    "HELP",         "LIMITS",     "MT-PRIORITY", "MTRK",                "NO-SOLICITING",
-    "PIPELINING",   "REQUIRETLS", "RRVS",        "SIZE",                "SMTPUTF8",
-    "STARTTLS",     "VRFY",       "XCLIENT",
+    "8BITMIME",      "ATRN",       "AUTH",       "BINARYMIME", "BURL",        "CHECKPOINT",
+    "CHUNKING",      "CONNEG",     "CONPERM",    "DELIVERBY",  "DSN",         "ENHANCEDSTATUSCODES",
+    "ETRN",          "EXPN",       "HELP",       "LIMITS",     "MT-PRIORITY", "MTRK",
+    "NO-SOLICITING", "PIPELINING", "REQUIRETLS", "RRVS",       "SIZE",        "SMTPUTF8",
+    "STARTTLS",      "VRFY",       "XCLIENT",
 };
 
 bool looks_like_keyword(std::string_view word) {

@@ -39,7 +39,8 @@ struct ehlo_info {
 // flagged. A single-line reply has no extensions. The first line is always taken as
 // "domain greeting" (ehlo-ok-rsp, RFC 5321 §4.1.1.1), even when first_line_is_keyword is set: a
 // keyword there is not listed in `extensions` (clients that follow the grammar miss it too).
-// Lines with no text are skipped. Allocates at most a few times the size of the reply.
+// Lines with no text are skipped. Never throws on peer input (only std::bad_alloc); allocates at
+// most a few times the size of the reply, itself bounded by reply_limits.
 ehlo_info parse_ehlo(const reply& r);
 
 // format_ehlo builds an EHLO reply: first line "domain greeting" (or "domain" when the greeting

@@ -64,10 +64,9 @@ TEST(ParseEhlo, FlagsKeywordOnTheFirstLine) {
 }
 
 TEST(ParseEhlo, DoesNotFlagHostNamesOnTheFirstLine) {
-  for (std::string_view wire : {"250-localhost\r\n250 STARTTLS\r\n",
-                                "250-mx1 ESMTP\r\n250 STARTTLS\r\n",
-                                "250-size.example.test\r\n250 STARTTLS\r\n",
-                                "250-[192.0.2.1]\r\n250 STARTTLS\r\n"}) {
+  for (std::string_view wire :
+       {"250-localhost\r\n250 STARTTLS\r\n", "250-mx1 ESMTP\r\n250 STARTTLS\r\n",
+        "250-size.example.test\r\n250 STARTTLS\r\n", "250-[192.0.2.1]\r\n250 STARTTLS\r\n"}) {
     EXPECT_FALSE(parse_ehlo(read_reply(wire)).first_line_is_keyword) << wire;
   }
 }

@@ -31,8 +31,7 @@ std::string enhanced_status::to_string() const {
   return std::to_string(cls) + '.' + std::to_string(subject) + '.' + std::to_string(detail);
 }
 
-std::optional<enhanced_status> parse_enhanced_status(std::string_view text,
-                                                     std::size_t* consumed) {
+std::optional<enhanced_status> parse_enhanced_status(std::string_view text, std::size_t* consumed) {
   // RFC 3463 §2 / RFC 2034 §4: class "." subject "." detail, class = "2" / "4" / "5".
   if (text.size() < 5 || (text[0] != '2' && text[0] != '4' && text[0] != '5') || text[1] != '.') {
     return std::nullopt;

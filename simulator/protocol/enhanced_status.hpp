@@ -20,7 +20,8 @@ struct enhanced_status {
 // parse_enhanced_status parses an enhanced status code at the start of `text` (the reply text
 // after "ddd " / "ddd-"). It returns nullopt when `text` does not start with a well-formed code
 // followed by SP or the end of the text. On success, *consumed (if given) is set to the number of
-// octets of the code, not counting the following SP.
+// octets of the code, not counting the following SP. Reads at most 11 octets of `text`; never
+// throws or allocates.
 std::optional<enhanced_status> parse_enhanced_status(std::string_view text,
                                                      std::size_t* consumed = nullptr);
 

@@ -54,8 +54,6 @@ const std::error_category& protocol_category() {
   return category;
 }
 
-std::error_code make_error_code(errc e) {
-  return {static_cast<int>(e), protocol_category()};
-}
+std::error_code make_error_code(errc e) { return {static_cast<int>(e), protocol_category()}; }
 
 }  // namespace smtpsim::protocol

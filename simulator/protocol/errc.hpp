@@ -15,10 +15,10 @@ enum class errc {
   line_too_long,  // a line exceeded the configured limit; its tail was skipped
 
   // Replies (RFC 5321 §4.2).
-  reply_bad_code,         // the line does not start with three digits, first digit 2-5
-  reply_bad_separator,    // the fourth octet is neither SP nor '-' (and the line is not a bare code)
-  reply_too_many_lines,   // a multi-line reply exceeded the line limit
-  reply_too_large,        // a reply exceeded the byte limit
+  reply_bad_code,        // the line does not start with three digits, first digit 2-5
+  reply_bad_separator,   // the fourth octet is neither SP nor '-' (and the line is not a bare code)
+  reply_too_many_lines,  // a multi-line reply exceeded the line limit
+  reply_too_large,       // a reply exceeded the byte limit
 
   // Commands (RFC 5321 §4.1).
   command_empty,   // an empty line

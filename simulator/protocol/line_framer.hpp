@@ -99,13 +99,13 @@ class line_framer {
   void compact();
 
   framing_limits limits_;
-  std::size_t keep_ = 0;       // max_line_length - 2: the text kept of an overlong line
-  std::string buf_;            // raw octets of complete lines not yet taken + the current line
-  std::size_t pos_ = 0;        // start of the first line not yet taken
-  std::size_t tail_start_ = 0; // start of the current (incomplete) line
-  std::size_t dropped_ = 0;    // skipped octets of overlong lines not yet returned
-  bool skipping_ = false;      // inside the tail of an overlong line (pending_)
-  overlong_record pending_;    // the overlong line being skipped
+  std::size_t keep_ = 0;        // max_line_length - 2: the text kept of an overlong line
+  std::string buf_;             // raw octets of complete lines not yet taken + the current line
+  std::size_t pos_ = 0;         // start of the first line not yet taken
+  std::size_t tail_start_ = 0;  // start of the current (incomplete) line
+  std::size_t dropped_ = 0;     // skipped octets of overlong lines not yet returned
+  bool skipping_ = false;       // inside the tail of an overlong line (pending_)
+  overlong_record pending_;     // the overlong line being skipped
   std::vector<overlong_record> overlong_;  // complete overlong lines not yet taken, in order
   std::size_t overlong_head_ = 0;          // first record of overlong_ not yet taken
 };

@@ -196,7 +196,8 @@ TEST(LineFramer, RecordsAnomaliesInTheSkippedTail) {
 
 TEST(LineFramer, KeepsBareLfInsideAnOverlongLineInStrictMode) {
   const std::string input = std::string(600, 'a') + "\nQUIT\r\nNOOP\r\n";
-  for (const auto& lines : {frame_whole(input, strict_crlf()), frame_bytewise(input, strict_crlf())}) {
+  for (const auto& lines :
+       {frame_whole(input, strict_crlf()), frame_bytewise(input, strict_crlf())}) {
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_TRUE(lines[0].overlong);
     EXPECT_TRUE(lines[0].bare_lf_inside);
@@ -286,6 +287,51 @@ TEST(LineFramer, ResetForgetsEverything) {
   ASSERT_TRUE(line.has_value());
   EXPECT_EQ(line->text, "QUIT");
   EXPECT_FALSE(line->overlong);
+}
+
+TEST(LineFramer, CompactsWhileSkippingAnOverlongLine) {
+  std::string shorts;
+  for (int i = 0; i < 300; ++i) {
+    shorts += "NOOP 0123456789abc\r\n";  // 20 octets
+  }
+  line_framer framer;
+  framer.feed(shorts + std::string(700, 'A'));
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(framer.next().has_value());
+  }
+  EXPECT_FALSE(framer.next().has_value());
+  // This feed compacts the buffer (6000 consumed octets) while the long line is being skipped.
+  framer.feed(std::string(50, 'B') + "QUIT\r\nNOOP\r\n");
+  auto lines = drain(framer);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[0].overlong);
+  EXPECT_EQ(lines[0].text, std::string(510, 'A'));
+  EXPECT_EQ(lines[0].wire_length, 756u);
+  EXPECT_EQ(lines[1].text, "NOOP");
+}
+
+TEST(LineFramer, CompactsAroundQueuedOverlongLines) {
+  std::string shorts;
+  for (int i = 0; i < 300; ++i) {
+    shorts += "NOOP 0123456789abc\r\n";
+  }
+  const std::string overlong = std::string(600, 'x') + "\r\n";
+  line_framer framer;
+  framer.feed(shorts + overlong + "RSET\r\n" + overlong);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(framer.next().has_value());
+  }
+  // Two overlong lines are still queued when this feed compacts the buffer.
+  framer.feed("QUIT\r\n");
+  auto lines = drain(framer);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_TRUE(lines[0].overlong);
+  EXPECT_EQ(lines[0].text, std::string(510, 'x'));
+  EXPECT_EQ(lines[1].text, "RSET");
+  EXPECT_TRUE(lines[2].overlong);
+  EXPECT_EQ(lines[2].wire_length, 602u);
+  EXPECT_EQ(lines[3].text, "QUIT");
+  EXPECT_EQ(framer.buffered(), 0u);
 }
 
 TEST(LineFramer, KeepsManyQueuedLinesInOrder) {

@@ -49,6 +49,7 @@ struct reply {
   friend bool operator==(const reply&, const reply&) = default;
 };
 
+// reply_limits bounds what a reply_reader accepts and keeps.
 struct reply_limits {
   std::size_t max_line_length = 4096;  // lenient: RFC 5321 §4.5.3.1.5 says 512, we flag beyond
   std::size_t max_lines = 512;

@@ -97,12 +97,13 @@ TEST(ReplyReader, ParsesMultiLineEhloReply) {
   reply r = read_one(input);
   EXPECT_EQ(r.code, 250);
   EXPECT_TRUE(r.multiline());
-  EXPECT_EQ(r.lines, (std::vector<std::string>{"mx.example.test Hello", "PIPELINING",
-                                               "SIZE 10240000", "STARTTLS",
-                                               "ENHANCEDSTATUSCODES"}));
+  EXPECT_EQ(r.lines,
+            (std::vector<std::string>{"mx.example.test Hello", "PIPELINING", "SIZE 10240000",
+                                      "STARTTLS", "ENHANCEDSTATUSCODES"}));
   EXPECT_EQ(r.raw, input);
-  EXPECT_EQ(r.text(), "mx.example.test Hello\nPIPELINING\nSIZE 10240000\nSTARTTLS\n"
-                      "ENHANCEDSTATUSCODES");
+  EXPECT_EQ(r.text(),
+            "mx.example.test Hello\nPIPELINING\nSIZE 10240000\nSTARTTLS\n"
+            "ENHANCEDSTATUSCODES");
   EXPECT_FALSE(r.mixed_codes);
 }
 
@@ -149,7 +150,8 @@ TEST(ReplyReader, TakeBufferedReturnsRepliesPipelinedAfter220) {
 }
 
 TEST(ReplyReader, ReturnsSeveralRepliesFromOneChunk) {
-  auto out = read_whole("454 currently unavailable\r\n235 Authenticated\r\n250 2.1.0 Sender ok\r\n");
+  auto out =
+      read_whole("454 currently unavailable\r\n235 Authenticated\r\n250 2.1.0 Sender ok\r\n");
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].value.code, 454);
   EXPECT_EQ(out[1].value.code, 235);

@@ -1,0 +1,170 @@
+#include "harness/scenario_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace smtpsim::harness {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path source_dir() {
+  const char* src = std::getenv("SMTPSIM_SOURCE_DIR");
+  return src != nullptr ? fs::path(src) : fs::path(".");
+}
+
+std::string doc(const std::string& steps, const std::string& extra = "") {
+  return "{\n  \"id\": \"t.case\",\n  \"title\": \"t\",\n  \"role\": \"server\",\n"
+         "  \"level\": \"MUST\",\n  \"references\": [\"RFC 0\"],\n" +
+         extra + "  \"steps\": [\n" + steps + "\n  ]\n}\n";
+}
+
+// expect_error parses `text` and checks the error's pointer, line:column and message part.
+void expect_error(const std::string& text, const std::string& pointer, std::size_t line,
+                  std::size_t column, const std::string& part) {
+  try {
+    parse_scenario(text, "s.json");
+    FAIL() << "no error; expected " << pointer;
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), "s.json");
+    EXPECT_EQ(e.pointer(), pointer) << e.what();
+    EXPECT_EQ(e.where().line, line) << e.what();
+    EXPECT_EQ(e.where().column, column) << e.what();
+    EXPECT_NE(e.message().find(part), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioLoader, UnknownStepFieldNamesPointerAndPosition) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"send\": \"NOOP\", \"colour\": 1}"),
+               "/steps/1/colour", 9, 22, "unknown field \"colour\"");
+}
+
+TEST(ScenarioLoader, WhatReadsLikeACompilerMessage) {
+  try {
+    parse_scenario(doc("    {\"connect\": 5}"), "a/b.json");
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_STREQ(e.what(), "a/b.json:8:17: /steps/0/connect: expected a string or an array of strings");
+  }
+}
+
+TEST(ScenarioLoader, InvalidJsonGivesLineAndColumn) {
+  expect_error("{\n  \"id\": \"x.y\",\n  \"title\": ,\n}", "", 3, 12, "invalid JSON");
+}
+
+TEST(ScenarioLoader, DuplicateKeysAreErrors) {
+  expect_error(doc("    {\"connect\": \"starttls\"}", "  \"title\": \"again\",\n"), "/title", 7, 3,
+               "duplicate field");
+}
+
+TEST(ScenarioLoader, UnknownTopLevelFieldIsAnError) {
+  expect_error(doc("    {\"connect\": \"starttls\"}", "  \"author\": \"me\",\n"), "/author", 7, 3,
+               "unknown field \"author\"");
+}
+
+TEST(ScenarioLoader, OutcomeNeedsExactlyOneCondition) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                   "[{\"reply\": \"220\", \"closed\": true}]}"),
+               "/steps/1/expect/0", 9, 35, "exactly one condition");
+}
+
+TEST(ScenarioLoader, VerdictNeedsAReason) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                   "[{\"reply\": \"220\", \"verdict\": \"PASS\"}]}"),
+               "/steps/1/expect/0", 9, 35, "needs a \"reason\"");
+}
+
+TEST(ScenarioLoader, RejectsBadCodePatterns) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                   "[{\"reply\": \"25\"}]}"),
+               "/steps/1/expect/0/reply", 9, 45, "three characters");
+}
+
+TEST(ScenarioLoader, OtherwiseNeedsAnExpectList) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"tls_handshake\": {}, \"otherwise\": "
+                   "{\"verdict\": \"SKIP\", \"reason\": \"x\"}}"),
+               "/steps/1/otherwise", 9, 27, "needs an \"expect\"");
+}
+
+TEST(ScenarioLoader, TalkingBeforeConnectIsAnError) {
+  expect_error(doc("    {\"send\": \"NOOP\"}"), "/steps/0", 8, 5, "after a connect step");
+}
+
+TEST(ScenarioLoader, SendRefusesEmbeddedLineEnds) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"send\": \"A\\r\\nB\"}"), "/steps/1/send",
+               9, 14, "send_raw");
+}
+
+TEST(ScenarioLoader, ExpandsTheMacros) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"starttls\"}, {\"greeting\": {}}, {\"ehlo\": \"a.test\"}, "
+          "{\"starttls\": {}}"),
+      "s.json");
+  // connect, read(greeting), send EHLO, read, send STARTTLS, read, handshake
+  ASSERT_EQ(sc.steps.size(), 7u);
+  EXPECT_EQ(sc.steps[2].kind, script::step_kind::send);
+  EXPECT_EQ(sc.steps[2].bytes.expand({}), "EHLO a.test");
+  EXPECT_EQ(sc.steps[6].kind, script::step_kind::tls_handshake);
+  EXPECT_EQ(sc.steps[6].pointer, "/steps/3");
+  ASSERT_TRUE(sc.steps[6].otherwise.has_value());
+  EXPECT_EQ(*sc.steps[6].otherwise->v, script::verdict::skip);
+}
+
+TEST(ScenarioLoader, AwaitDeliveryRequiresTheSinkTrait) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"starttls\"}, {\"await_delivery\": {}}"), "s.json");
+  ASSERT_EQ(sc.requires_traits.size(), 1u);
+  EXPECT_EQ(sc.requires_traits[0], "sink");
+}
+
+TEST(ScenarioLoader, VariantsExpandIntoNamedCases) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"starttls\"}",
+          "  \"variants\": [{\"name\": \"tls1.2\", \"tls\": {\"max_version\": \"1.2\"}}, "
+          "{\"name\": \"tls1.3\"}],\n"),
+      "s.json");
+  const auto cases = script::expand_cases(sc);
+  ASSERT_EQ(cases.size(), 2u);
+  EXPECT_EQ(cases[0].case_id, "t.case/tls1.2");
+  EXPECT_EQ(cases[1].case_id, "t.case/tls1.3");
+}
+
+TEST(ScenarioLoader, EveryShippedScenarioLoads) {
+  const auto set = load_scenarios(source_dir() / "scenarios");
+  for (const auto& e : set.errors) {
+    ADD_FAILURE() << e.what();
+  }
+  EXPECT_GE(set.scenarios.size(), 30u);
+  for (const auto& s : set.scenarios) {
+    EXPECT_FALSE(s->references.empty()) << s->id;
+  }
+}
+
+TEST(ScenarioLoader, FilePlacementMustMatchTheId) {
+  const fs::path root = fs::temp_directory_path() / "smtpsim-loader-test";
+  fs::remove_all(root);
+  fs::create_directories(root / "server" / "starttls");
+  {
+    std::ofstream f(root / "server" / "starttls" / "wrong-name.json");
+    f << doc("    {\"connect\": \"starttls\"}");
+  }
+  const auto set = load_scenarios(root);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_NE(std::string(set.errors[0].what()).find("belongs in server/t/case.json"),
+            std::string::npos)
+      << set.errors[0].what();
+  fs::remove_all(root);
+}
+
+TEST(ScenarioLoader, EveryBadFixtureIsRejected) {
+  std::size_t n = 0;
+  for (const auto& f : fs::directory_iterator(source_dir() / "tests/data/bad-scenarios")) {
+    ++n;
+    EXPECT_THROW(load_scenario_file(f.path()), config_error) << f.path();
+  }
+  EXPECT_GE(n, 5u);
+}
+
+}  // namespace
+}  // namespace smtpsim::harness

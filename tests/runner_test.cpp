@@ -1,0 +1,375 @@
+// The client runner driven by hand, step by step, with byte vectors (style.md §7.1): what it
+// asks the engine to do, and how it judges what comes back.
+
+#include "simulator/script/client_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "harness/scenario_loader.hpp"
+
+namespace smtpsim::script {
+namespace {
+
+using kind = action::kind;
+using rk = io_result::kind;
+
+// driver feeds results to a runner and checks the actions it asks for.
+class driver {
+ public:
+  explicit driver(const std::string& json, target_view view = default_view(), timeouts t = {})
+      : sc_(harness::parse_scenario(json, "test.json")),
+        case_(expand_cases(sc_).front()),
+        runner_(case_, std::move(view), t) {
+    now_ = clock::time_point{} + std::chrono::hours(1);
+    next_ = runner_.start(now_);
+  }
+  static target_view default_view() {
+    target_view v;
+    v.listeners = {"starttls", "wrapper"};
+    v.vars = {{"local_rcpt", "postmaster@mx.test"}, {"case_token", "tok"}};
+    v.tls_defaults.sni = "mx.test";
+    return v;
+  }
+  const action& next() const { return next_; }
+  // feed returns the next action after `r`, `ms` milliseconds later.
+  const action& feed(io_result r, int ms = 1) {
+    now_ += std::chrono::milliseconds(ms);
+    r.at = now_;
+    next_ = runner_.resume(r);
+    return next_;
+  }
+  const action& ok() { return feed(io_result{}); }
+  const action& data(std::string bytes) {
+    io_result r;
+    r.k = rk::data;
+    r.data = std::move(bytes);
+    return feed(r);
+  }
+  const action& timeout(int ms) {
+    io_result r;
+    r.k = rk::timeout;
+    return feed(r, ms);
+  }
+  const action& eof(bool clean) {
+    io_result r;
+    r.k = rk::eof;
+    r.clean_eof = clean;
+    return feed(r);
+  }
+  // finish closes (if asked) and returns the outcome.
+  const case_outcome& finish() {
+    if (next_.k == kind::close) {
+      ok();
+    }
+    EXPECT_EQ(next_.k, kind::done);
+    return runner_.result();
+  }
+
+ private:
+  scenario sc_;
+  scenario_case case_;
+  client_runner runner_;
+  clock::time_point now_;
+  action next_;
+};
+
+std::string wrap(const std::string& steps, const std::string& extra = "") {
+  return R"({"id": "t.case", "title": "t", "role": "server", "level": "MUST",
+             "references": ["RFC 0"], )" +
+         extra + R"("steps": [)" + steps + "]}";
+}
+
+TEST(ClientRunner, AsksForConnectThenReadsTheGreeting) {
+  driver d(wrap(R"({"connect": "starttls"}, {"greeting": {}})"));
+  ASSERT_EQ(d.next().k, kind::connect);
+  EXPECT_EQ(d.next().listener, "starttls");
+  ASSERT_EQ(d.ok().k, kind::read);
+  EXPECT_EQ(d.next().timeout, std::chrono::milliseconds(10000));  // greeting phase default
+  d.data("220 mx.test ESMTP\r\n");
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::pass);
+}
+
+TEST(ClientRunner, ReadsAMultiLineReplyDeliveredByteByByte) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [
+      {"reply": "250", "has_extension": "STARTTLS", "verdict": "PASS", "reason": "listed"}]})"));
+  d.ok();
+  const std::string reply = "250-mx.test\r\n250 STARTTLS\r\n";
+  for (char c : reply) {
+    ASSERT_EQ(d.next().k, kind::read);
+    d.data(std::string(1, c));
+  }
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::pass);
+  EXPECT_EQ(o.reason, "listed");
+}
+
+TEST(ClientRunner, FirstMatchingOutcomeWins) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [
+      {"reply": "5xx", "verdict": "WARN", "reason": "first"},
+      {"reply": "501", "verdict": "FAIL", "reason": "second"}]})"));
+  d.ok();
+  d.data("501 5.5.4 nope\r\n");
+  EXPECT_EQ(d.finish().final_verdict, verdict::warn);
+}
+
+TEST(ClientRunner, UnmatchedReplyIsAFailWithEvidence) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [{"reply": "220"}]})"));
+  d.ok();
+  d.data("554 5.7.1 go away\r\n");
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::fail);
+  ASSERT_EQ(o.judgments.size(), 1u);
+  EXPECT_EQ(o.judgments[0].step_pointer, "/steps/1");
+  EXPECT_NE(o.judgments[0].expected.find("reply 220 -> continue"), std::string::npos);
+  EXPECT_NE(o.judgments[0].observed.find("reply 554"), std::string::npos);
+}
+
+TEST(ClientRunner, A421IsAnErrorNotAFail) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [{"reply": "220"}]})"));
+  d.ok();
+  d.data("421 4.3.2 busy\r\n");
+  EXPECT_EQ(d.finish().final_verdict, verdict::error);
+}
+
+TEST(ClientRunner, NoReplyWithinTheTimeoutIsAnError) {
+  timeouts t;
+  t.reply = std::chrono::milliseconds(300);
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}})"), driver::default_view(), t);
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::read);
+  EXPECT_EQ(d.next().timeout, std::chrono::milliseconds(300));
+  d.timeout(300);
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::error);
+  EXPECT_NE(o.reason.find("no reply within"), std::string::npos);
+}
+
+// A peer that drips one byte at a time still gets its verdict at the step's deadline, not one
+// timeout per byte.
+TEST(ClientRunner, SlowDripIsBoundedByTheStepDeadline) {
+  timeouts t;
+  t.reply = std::chrono::milliseconds(1000);
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}})"), driver::default_view(), t);
+  d.ok();
+  int reads = 0;
+  while (d.next().k == kind::read) {
+    ++reads;
+    io_result r;
+    r.k = rk::data;
+    r.data = "2";
+    d.feed(r, 300);  // one byte every 300 ms
+  }
+  EXPECT_LE(reads, 5);
+  EXPECT_EQ(d.finish().final_verdict, verdict::error);
+}
+
+TEST(ClientRunner, SilenceWindowCollectsEveryReplyAndMatchesAny) {
+  driver d(wrap(R"({"connect": "starttls"}, {"wait_silence": {}, "expect": [
+      {"reply": "250", "verdict": "FAIL", "reason": "executed"}]})"));
+  d.ok();
+  d.data("220 ready\r\n");
+  ASSERT_EQ(d.next().k, kind::read);  // keeps reading until the window ends
+  d.data("250 ok\r\n");
+  d.timeout(2000);
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::fail);
+  EXPECT_NE(o.judgments[0].observed.find("reply 250"), std::string::npos);
+}
+
+TEST(ClientRunner, SilenceWithNothingContinues) {
+  driver d(wrap(R"({"connect": "starttls"}, {"wait_silence": {}})"));
+  d.ok();
+  EXPECT_EQ(d.next().timeout, std::chrono::milliseconds(2000));
+  d.timeout(2000);
+  EXPECT_EQ(d.finish().final_verdict, verdict::pass);
+}
+
+TEST(ClientRunner, TellsACleanTlsCloseFromATruncatedOne) {
+  const std::string s = R"({"connect": "wrapper"}, {"read_reply": {}, "expect": [
+      {"closed": "clean", "verdict": "PASS", "reason": "clean"},
+      {"closed": "unclean", "verdict": "WARN", "reason": "unclean"}]})";
+  driver clean(wrap(s));
+  clean.ok();
+  clean.eof(true);
+  EXPECT_EQ(clean.finish().final_verdict, verdict::pass);
+  driver unclean(wrap(s));
+  unclean.ok();
+  unclean.eof(false);
+  EXPECT_EQ(unclean.finish().final_verdict, verdict::warn);
+}
+
+TEST(ClientRunner, WritesSendRawInOneActionAndRecordsIt) {
+  driver d(wrap(R"({"connect": "starttls"}, {"send_raw": ["STARTTLS\r\n", {"repeat": "A", "count": 3},
+      {"hex": "0d0a"}]})"));
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::write);
+  EXPECT_EQ(d.next().bytes, "STARTTLS\r\nAAA\r\n");
+  d.ok();
+  const auto& o = d.finish();
+  bool seen = false;
+  for (const auto& e : o.log.entries()) {
+    seen = seen || (e.dir == direction::sent && e.bytes == "STARTTLS\r\nAAA\r\n");
+  }
+  EXPECT_TRUE(seen) << "the write is one transcript entry, as one segment";
+}
+
+TEST(ClientRunner, SubstitutesTargetValues) {
+  driver d(wrap(R"({"connect": "starttls"}, {"send": "RCPT TO:<${local_rcpt}>"})"));
+  d.ok();
+  EXPECT_EQ(d.next().bytes, "RCPT TO:<postmaster@mx.test>\r\n");
+}
+
+TEST(ClientRunner, SkipsWhenAValueIsMissing) {
+  driver d(wrap(R"({"connect": "starttls"}, {"send": "AUTH PLAIN ${auth_plain}"})"));
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::skip);
+  EXPECT_NE(o.reason.find("${auth_plain}"), std::string::npos);
+}
+
+TEST(ClientRunner, SkipsWhenNoListenerIsDeclared) {
+  driver d(wrap(R"({"connect": ["tls_required", "ccert_required"]})"));
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::skip);
+  EXPECT_EQ(o.reason, "the target declares no tls_required or ccert_required listener");
+}
+
+TEST(ClientRunner, UsesTheFirstDeclaredListener) {
+  driver d(wrap(R"({"connect": ["plaintext_auth", "starttls"]})"));
+  EXPECT_EQ(d.next().listener, "starttls");
+}
+
+TEST(ClientRunner, SkipsWhenATraitIsMissing) {
+  driver d(wrap(R"({"connect": "starttls"})", R"("requires": ["sink"], )"));
+  EXPECT_EQ(d.finish().final_verdict, verdict::skip);
+}
+
+TEST(ClientRunner, EhloMacroSkipsWhenARequiredExtensionIsMissing) {
+  driver d(wrap(R"({"connect": "starttls"}, {"ehlo": "probe.test", "require_extensions": "STARTTLS"})"));
+  d.ok();
+  ASSERT_EQ(d.next().bytes, "EHLO probe.test\r\n");
+  d.ok();
+  d.data("250-mx.test\r\n250 PIPELINING\r\n");
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::skip);
+  EXPECT_NE(o.reason.find("STARTTLS"), std::string::npos);
+}
+
+TEST(ClientRunner, HandshakeUsesVariantAndTargetParameters) {
+  driver d(wrap(R"({"connect": "starttls"}, {"tls_handshake": {"client_cert": "client1"}})",
+                R"("variants": [{"name": "v12", "tls": {"max_version": "1.2"}}], )"));
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::tls_handshake);
+  EXPECT_EQ(d.next().tls.max_version.value_or(""), "1.2");
+  EXPECT_EQ(d.next().tls.client_cert.value_or(""), "client1");
+  EXPECT_EQ(d.next().tls.sni.value_or(""), "mx.test");
+}
+
+TEST(ClientRunner, DetectsPlaintextSentInsteadOfTls) {
+  driver d(wrap(R"({"connect": "wrapper"}, {"tls_handshake": {}, "expect": [
+      {"handshake_failed": true, "peer_plaintext": true, "verdict": "FAIL", "reason": "plaintext"},
+      {"handshake_failed": true, "verdict": "ERROR", "reason": "other"}]})"));
+  d.ok();
+  io_result r;
+  r.k = rk::error;
+  r.error = "wrong version number";
+  r.peer_bytes = "220 mx.test ESMTP\r\n";
+  d.feed(r);
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::fail);
+  bool plaintext_logged = false;
+  for (const auto& e : o.log.entries()) {
+    plaintext_logged = plaintext_logged || (e.dir == direction::received && !e.tls &&
+                                            e.bytes == "220 mx.test ESMTP\r\n");
+  }
+  EXPECT_TRUE(plaintext_logged);
+}
+
+TEST(ClientRunner, RecordsPlaintextDiscardedAtTheHandshake) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}}, {"tls_handshake": {}},
+      {"wait_silence": {}})"));
+  d.ok();
+  d.data("220 go ahead\r\n250 injected\r\n");  // the 250 is still buffered at the handshake
+  ASSERT_EQ(d.next().k, kind::tls_handshake);
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::read);
+  d.timeout(2000);
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::pass);  // discarded, as RFC 3207 §4.2 requires
+  bool noted = false;
+  for (const auto& e : o.log.entries()) {
+    noted = noted || e.note.find("discarded 14 octets") != std::string::npos;
+  }
+  EXPECT_TRUE(noted);
+}
+
+TEST(ClientRunner, KeepsTheSecondReplyOfOneReadForTheNextStep) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [{"reply": "220"}]},
+      {"read_reply": {}, "expect": [{"reply": "250", "verdict": "PASS", "reason": "second"}]})"));
+  d.ok();
+  d.data("220 a\r\n250 b\r\n");
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::pass);
+  EXPECT_EQ(o.reason, "second");
+}
+
+TEST(ClientRunner, MalformedReplyIsAFail) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}})"));
+  d.ok();
+  d.data("HTTP/1.0 400 Bad Request\r\n");
+  EXPECT_EQ(d.finish().final_verdict, verdict::fail);
+}
+
+TEST(ClientRunner, ContinuingWarnIsKeptAsTheVerdict) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [
+      {"reply": "250", "verdict": "WARN", "reason": "odd", "then": "continue"}]},
+      {"read_reply": {}, "expect": [{"reply": "250", "verdict": "PASS", "reason": "fine"}]})"));
+  d.ok();
+  d.data("250 a\r\n");
+  d.data("250 b\r\n");
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::warn);
+  EXPECT_EQ(o.judgments.size(), 2u);
+}
+
+TEST(ClientRunner, CaseTimeLimitEndsTheCase) {
+  timeouts t;
+  t.case_limit = std::chrono::milliseconds(1000);
+  driver d(wrap(R"({"connect": "starttls"}, {"wait_silence": {}}, {"wait_silence": {}},
+      {"wait_silence": {}})"),
+           driver::default_view(), t);
+  d.ok();
+  while (d.next().k == kind::read) {
+    d.timeout(2000);
+  }
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::error);
+  EXPECT_NE(o.reason.find("time limit"), std::string::npos);
+}
+
+TEST(ClientRunner, ReconnectClosesTheOldConnectionFirst) {
+  driver d(wrap(R"({"connect": "starttls"}, {"connect": "wrapper"})"));
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::close);
+  ASSERT_EQ(d.ok().k, kind::connect);
+  EXPECT_EQ(d.next().listener, "wrapper");
+}
+
+TEST(ClientRunner, AwaitDeliveryMatchesMessageText) {
+  target_view v = driver::default_view();
+  v.traits = {"sink"};
+  driver d(wrap(R"({"connect": "starttls"}, {"await_delivery": {}, "expect": [
+      {"delivered": true, "text_contains": "with ESMTPS", "verdict": "PASS", "reason": "tls"},
+      {"delivered": true, "verdict": "WARN", "reason": "plain"}]})"),
+           v);
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::await_delivery);
+  EXPECT_EQ(d.next().bytes, "tok");
+  io_result r;
+  r.messages = {"Received: from x by y with ESMTPS id 1\r\n\r\nbody tok\r\n"};
+  d.feed(r);
+  EXPECT_EQ(d.finish().final_verdict, verdict::pass);
+}
+
+}  // namespace
+}  // namespace smtpsim::script

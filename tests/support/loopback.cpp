@@ -1,0 +1,261 @@
+#include "tests/support/loopback.hpp"
+
+#include <memory>
+#include <variant>
+
+#include "simulator/reference/reference_server.hpp"
+
+namespace smtpsim::testing {
+
+using script::action;
+using script::io_result;
+
+namespace {
+
+constexpr const char* password = "loopback-password";
+
+// server_end is the server side of one simulated connection.
+class server_end {
+ public:
+  server_end(const reference::session_config& cfg, std::vector<std::string>& delivered)
+      : session_(cfg), delivered_(delivered) {}
+
+  void connect() { apply(session_.on_connect()); }
+
+  // client_sends delivers the client's bytes (plaintext or TLS application data).
+  void client_sends(const std::string& bytes) {
+    if (closed_) {
+      return;
+    }
+    if (window_open_) {
+      window_ += bytes;
+      return;
+    }
+    if (awaiting_tls_) {
+      // Bytes where a ClientHello should be: the handshake fails (or, with sniffing, the session
+      // gets them as plaintext).
+      awaiting_tls_ = false;
+      apply(session_.on_tls_failed("the client sent plaintext instead of a ClientHello", bytes));
+      if (!sniff_) {
+        closed_ = true;
+      }
+      return;
+    }
+    apply(session_.on_data(bytes));
+  }
+
+  // client_waits is called when the client reads: a pending read window closes.
+  void client_waits() {
+    if (window_open_) {
+      window_open_ = false;
+      std::string w;
+      w.swap(window_);
+      apply(session_.on_window_closed(w));
+    }
+  }
+
+  // client_handshake: the client starts TLS. Returns true if the server was expecting it.
+  bool client_handshake(bool with_cert) {
+    client_waits();
+    // Plaintext still queued towards the client would be read as the ServerHello: the handshake
+    // fails, as it does on a socket.
+    if (!awaiting_tls_ || closed_ || !outbox_.empty()) {
+      return false;
+    }
+    awaiting_tls_ = false;
+    reference::tls_peer_info info;
+    info.version = "TLSv1.3";
+    info.client_cert_presented = with_cert;
+    if (with_cert) {
+      info.client_cert_sha256 = "AA:BB";
+      info.client_pubkey_sha256 = "CC:DD";
+    }
+    tls_ = true;
+    apply(session_.on_tls_established(info));
+    return true;
+  }
+
+  void client_closes() { closed_ = true; }
+
+  std::string take_output() {
+    std::string out;
+    out.swap(outbox_);
+    return out;
+  }
+  bool closed() const { return closed_; }
+  bool clean_close() const { return clean_close_; }
+  bool tls() const { return tls_; }
+  bool awaiting_tls() const { return awaiting_tls_; }
+
+ private:
+  void apply(const reference::effects& fx) {
+    for (const auto& e : fx) {
+      if (const auto* w = std::get_if<reference::write_bytes>(&e)) {
+        if (!closed_) {
+          outbox_ += w->bytes;
+        }
+      } else if (const auto* s = std::get_if<reference::start_tls>(&e)) {
+        awaiting_tls_ = true;
+        sniff_ = s->sniff_plaintext;
+      } else if (const auto* c = std::get_if<reference::close_connection>(&e)) {
+        closed_ = true;
+        clean_close_ = c->send_close_notify || !tls_;
+      } else if (const auto* d = std::get_if<reference::deliver>(&e)) {
+        delivered_.push_back(d->message.content);
+      } else if (std::get_if<reference::read_window>(&e) != nullptr) {
+        window_open_ = true;
+      }
+    }
+  }
+
+  reference::server_session session_;
+  std::vector<std::string>& delivered_;
+  std::string outbox_;
+  std::string window_;
+  bool window_open_ = false;
+  bool awaiting_tls_ = false;
+  bool sniff_ = false;
+  bool tls_ = false;
+  bool closed_ = false;
+  bool clean_close_ = false;
+};
+
+}  // namespace
+
+loopback::loopback(reference::fault_set faults) {
+  std::uint64_t id = 0;
+  for (const auto& l : reference::default_listeners()) {
+    reference::session_config cfg;
+    cfg.listener_name = l.name;
+    cfg.kind = l.kind;
+    cfg.policy = l.policy;
+    cfg.faults = faults | l.faults;
+    cfg.login = reference::credentials{"alice@mx.test", password};
+    cfg.connection_id = ++id;
+    listeners_[l.name] = cfg;
+  }
+}
+
+script::target_view loopback::target_view(const std::string& case_token) const {
+  script::target_view v;
+  for (const auto& [name, cfg] : listeners_) {
+    v.listeners.insert(name);
+  }
+  v.traits = {"public_mx", "sink"};
+  v.vars = {{"local_rcpt", "postmaster@mx.test"},
+            {"local_domain", "mx.test"},
+            {"foreign_rcpt", "victim@foreign.test"},
+            {"auth_user", "alice@mx.test"},
+            {"auth_password", password},
+            // base64("\0alice@mx.test\0loopback-password")
+            {"auth_plain", "AGFsaWNlQG14LnRlc3QAbG9vcGJhY2stcGFzc3dvcmQ="},
+            {"case_token", case_token}};
+  v.tls_defaults.sni = "mx.test";
+  return v;
+}
+
+script::case_outcome loopback::run(const script::scenario_case& c,
+                                   std::optional<injected_failure> inject, std::size_t* actions) {
+  script::client_runner runner(c, target_view());
+  auto now = script::clock::time_point{} + std::chrono::hours(1);
+  std::unique_ptr<server_end> server;
+  std::size_t n = 0;
+  action a = runner.start(now);
+  // Every case ends: the runner bounds its steps; the loop guard only protects the test.
+  while (a.k != action::kind::done && n < 10000) {
+    io_result r;
+    switch (a.k) {
+      case action::kind::connect: {
+        server = std::make_unique<server_end>(listeners_.at(a.listener), delivered_);
+        server->connect();
+        r.note = "loopback";
+        break;
+      }
+      case action::kind::write:
+        // As on TCP, a write after the peer closed still succeeds; the next read sees the end.
+        if (!server) {
+          r.k = io_result::kind::error;
+          r.error = "not connected";
+        } else {
+          server->client_sends(a.bytes);
+        }
+        break;
+      case action::kind::read: {
+        if (server) {
+          server->client_waits();
+        }
+        std::string out = server ? server->take_output() : std::string();
+        if (!out.empty()) {
+          r.k = io_result::kind::data;
+          r.data = std::move(out);
+        } else if (!server || server->closed()) {
+          r.k = io_result::kind::eof;
+          r.clean_eof = server && server->clean_close();
+        } else {
+          r.k = io_result::kind::timeout;
+          now += a.timeout;
+        }
+        break;
+      }
+      case action::kind::tls_handshake: {
+        const bool ok = server && server->client_handshake(a.tls.client_cert.has_value());
+        script::tls_facts f;
+        if (ok) {
+          f.established = true;
+          f.version = "TLSv1.3";
+          f.cipher = "TLS_AES_128_GCM_SHA256";
+        } else {
+          r.k = io_result::kind::error;
+          r.error = "the server did not start TLS";
+          r.peer_bytes = server ? server->take_output() : std::string();
+          if (server) {
+            server->client_closes();
+          }
+        }
+        r.tls = f;
+        break;
+      }
+      case action::kind::tls_shutdown:
+        break;
+      case action::kind::close:
+        if (server) {
+          server->client_closes();
+        }
+        server.reset();
+        break;
+      case action::kind::sleep:
+        now += a.timeout;
+        break;
+      case action::kind::await_delivery:
+        for (const auto& m : delivered_) {
+          if (m.find(a.bytes) != std::string::npos) {
+            r.messages.push_back(m);
+          }
+        }
+        if (r.messages.empty()) {
+          now += a.timeout;
+        }
+        break;
+      case action::kind::done:
+        break;
+    }
+    if (inject && inject->action_index == n) {
+      r = io_result{};
+      r.k = inject->k;
+      r.error = "injected failure";
+      if (a.k == action::kind::read && inject->k == io_result::kind::timeout) {
+        now += a.timeout;
+      }
+    }
+    now += std::chrono::microseconds(50);
+    r.at = now;
+    ++n;
+    a = runner.resume(r);
+  }
+  if (actions != nullptr) {
+    *actions = n;
+  }
+  return runner.take_result();
+}
+
+}  // namespace smtpsim::testing

@@ -1,0 +1,44 @@
+#pragma once
+// loopback plays a client_runner against reference::server_sessions in memory: no sockets, a
+// virtual clock (silence windows cost nothing), TLS simulated as a state flip on both sides.
+// It lets tests run the whole suite against the reference server and every fault variant in
+// milliseconds, and inject an I/O failure at any step of any case.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "simulator/reference/fault.hpp"
+#include "simulator/reference/server_session.hpp"
+#include "simulator/script/client_runner.hpp"
+
+namespace smtpsim::testing {
+
+// injected_failure replaces the result of the n-th action (0-based) of a case.
+struct injected_failure {
+  std::size_t action_index = 0;
+  script::io_result::kind k = script::io_result::kind::error;
+};
+
+class loopback {
+ public:
+  // loopback serves the reference server's default listeners with `faults`.
+  explicit loopback(reference::fault_set faults = {});
+
+  // target_view describes the loopback target (listeners, traits, vars) for a runner.
+  script::target_view target_view(const std::string& case_token = "loopback-token") const;
+
+  // run plays one case to its end and returns the outcome; `actions` (if given) receives the
+  // number of actions the runner asked for.
+  script::case_outcome run(const script::scenario_case& c,
+                           std::optional<injected_failure> inject = std::nullopt,
+                           std::size_t* actions = nullptr);
+
+ private:
+  std::map<std::string, reference::session_config> listeners_;
+  std::vector<std::string> delivered_;
+};
+
+}  // namespace smtpsim::testing
