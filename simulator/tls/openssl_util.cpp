@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/pem.h>
 
 #include <arpa/inet.h>
@@ -13,6 +14,12 @@
 namespace smtpsim::tls {
 
 std::string openssl_error_text() {
+  // The reason strings of libssl are loaded by OPENSSL_init_ssl, which only runs once an SSL
+  // object is made; an error raised earlier (a bad context option) would read "reason(258)".
+  static const bool strings_loaded =
+      OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr) ==
+      1;
+  (void)strings_loaded;
   std::string text;
   const char* data = nullptr;
   int flags = 0;
