@@ -39,8 +39,8 @@ json_locator::json_locator(std::string_view text) : text_(text) {
 }
 
 void json_locator::skip_ws() {
-  while (pos_ < text_.size() &&
-         (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+  while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
+                                 text_[pos_] == '\r')) {
     ++pos_;
   }
 }
@@ -72,6 +72,18 @@ void json_locator::scan_value(const std::string& pointer) {
   if (pos_ >= text_.size()) {
     return;
   }
+  if (depth_ >= max_depth) {
+    // Deeper values fall back to their ancestor's position; recursion stays bounded.
+    pos_ = text_.size();
+    return;
+  }
+  const struct depth_guard {
+    int& d;
+    explicit depth_guard(int& depth) : d(++depth) {}
+    depth_guard(const depth_guard&) = delete;
+    depth_guard& operator=(const depth_guard&) = delete;
+    ~depth_guard() { --d; }
+  } guard{depth_};
   values_.emplace(pointer, pos_);
   const char c = text_[pos_];
   if (c == '{') {
@@ -81,9 +93,12 @@ void json_locator::scan_value(const std::string& pointer) {
   } else if (c == '"') {
     scan_string();
   } else {
-    while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '}' &&
-           text_[pos_] != ']' && text_[pos_] != ' ' && text_[pos_] != '\n' &&
-           text_[pos_] != '\r' && text_[pos_] != '\t') {
+    // A scalar, or a stray character of invalid text: always move on by at least one byte, or
+    // the enclosing object/array loop would spin on it forever.
+    ++pos_;
+    while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '}' && text_[pos_] != ']' &&
+           text_[pos_] != ' ' && text_[pos_] != '\n' && text_[pos_] != '\r' &&
+           text_[pos_] != '\t') {
       ++pos_;
     }
   }

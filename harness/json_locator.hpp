@@ -47,6 +47,8 @@ class json_locator {
 
   std::string_view text_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
+  static constexpr int max_depth = 256;
   std::map<std::string, std::size_t> values_;
   std::map<std::string, std::size_t> keys_;
   std::vector<duplicate> duplicates_;

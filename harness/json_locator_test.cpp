@@ -15,6 +15,28 @@ TEST(JsonLocator, FindsValuesAndKeys) {
   EXPECT_EQ(loc.key_position("/d").column, 3u);
 }
 
+// Found by the scenario_loader fuzzer: a stray '}' inside an array made the scan spin forever,
+// growing its maps until the process ran out of memory.
+TEST(JsonLocator, InvalidTextEndsTheScan) {
+  for (const std::string text :
+       {"[}", "[1,}]", "{\"a\": [}}", "{\"a\" 1 2 }", "{{{", "]]]", "{\"a\":"}) {
+    json_locator loc(text);
+    EXPECT_EQ(loc.value_position("").line, 1u) << text;
+  }
+}
+
+TEST(JsonLocator, DeepNestingIsBounded) {
+  const std::string text = std::string(100000, '[') + std::string(100000, ']');
+  json_locator loc(text);
+  EXPECT_EQ(loc.value_position("/0/0").column, 3u);
+  // Beyond the depth limit (256 levels), the deepest recorded ancestor answers.
+  std::string deep;
+  for (int i = 0; i < 300; ++i) {
+    deep += "/0";
+  }
+  EXPECT_EQ(loc.value_position(deep).column, 256u);
+}
+
 TEST(JsonLocator, MissingPointerFallsBackToTheNearestParent) {
   json_locator loc("{\"a\": {\"b\": 1}}");
   EXPECT_EQ(loc.value_position("/a/zzz/q").column, 7u);
