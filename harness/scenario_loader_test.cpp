@@ -1,8 +1,10 @@
 #include "harness/scenario_loader.hpp"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <unistd.h>
 
 namespace smtpsim::harness {
 namespace {
@@ -45,7 +47,8 @@ TEST(ScenarioLoader, WhatReadsLikeACompilerMessage) {
     parse_scenario(doc("    {\"connect\": 5}"), "a/b.json");
     FAIL();
   } catch (const config_error& e) {
-    EXPECT_STREQ(e.what(), "a/b.json:8:17: /steps/0/connect: expected a string or an array of strings");
+    EXPECT_STREQ(e.what(),
+                 "a/b.json:8:17: /steps/0/connect: expected a string or an array of strings");
   }
 }
 
@@ -92,8 +95,8 @@ TEST(ScenarioLoader, TalkingBeforeConnectIsAnError) {
 }
 
 TEST(ScenarioLoader, SendRefusesEmbeddedLineEnds) {
-  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"send\": \"A\\r\\nB\"}"), "/steps/1/send",
-               9, 14, "send_raw");
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"send\": \"A\\r\\nB\"}"),
+               "/steps/1/send", 9, 14, "send_raw");
 }
 
 TEST(ScenarioLoader, ExpandsTheMacros) {
@@ -112,8 +115,8 @@ TEST(ScenarioLoader, ExpandsTheMacros) {
 }
 
 TEST(ScenarioLoader, AwaitDeliveryRequiresTheSinkTrait) {
-  const auto sc = parse_scenario(
-      doc("    {\"connect\": \"starttls\"}, {\"await_delivery\": {}}"), "s.json");
+  const auto sc =
+      parse_scenario(doc("    {\"connect\": \"starttls\"}, {\"await_delivery\": {}}"), "s.json");
   ASSERT_EQ(sc.requires_traits.size(), 1u);
   EXPECT_EQ(sc.requires_traits[0], "sink");
 }
@@ -142,7 +145,8 @@ TEST(ScenarioLoader, EveryShippedScenarioLoads) {
 }
 
 TEST(ScenarioLoader, FilePlacementMustMatchTheId) {
-  const fs::path root = fs::temp_directory_path() / "smtpsim-loader-test";
+  const fs::path root =
+      fs::temp_directory_path() / ("smtpsim-loader-test-" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root / "server" / "starttls");
   {

@@ -1,10 +1,12 @@
 #include "harness/target.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "harness/scenario_loader.hpp"
+
+#include <unistd.h>
 
 namespace smtpsim::harness {
 namespace {
@@ -46,7 +48,10 @@ TEST(DerivedVars, BuildsThePlainResponseAndTheLocalDomain) {
 class TargetFile : public ::testing::Test {
  protected:
   fs::path write(const std::string& text) {
-    const fs::path p = fs::temp_directory_path() / "smtpsim-target-test.json";
+    // ctest runs each test in its own process, concurrently: one file per test and process.
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const fs::path p = fs::temp_directory_path() / ("smtpsim-target-" + std::string(info->name()) +
+                                                    "-" + std::to_string(::getpid()) + ".json");
     std::ofstream(p) << text;
     return p;
   }
@@ -68,7 +73,8 @@ TEST_F(TargetFile, LoadsListenersTraitsVarsAndTls) {
 
 TEST_F(TargetFile, WrongSchemeForTheWrapperIsPinpointed) {
   try {
-    load_target_file(write("{\n  \"listeners\": {\n    \"wrapper\": \"smtp://127.0.0.1:465\"\n  }\n}"));
+    load_target_file(
+        write("{\n  \"listeners\": {\n    \"wrapper\": \"smtp://127.0.0.1:465\"\n  }\n}"));
     FAIL();
   } catch (const config_error& e) {
     EXPECT_EQ(e.pointer(), "/listeners/wrapper");

@@ -1,15 +1,6 @@
 // The smtpsim binary as users run it: exit codes, error messages, files written, and an
 // interrupted run that still leaves a valid report.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -19,7 +10,15 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -54,7 +53,8 @@ result run(const std::string& args) {
 }
 
 fs::path temp(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("smtpsim-cli-" + name);
+  fs::path p =
+      fs::temp_directory_path() / ("smtpsim-cli-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p;
 }
@@ -67,7 +67,8 @@ TEST(Cli, VersionAndHelpExitZero) {
 TEST(Cli, UnknownFlagIsUsageError) { EXPECT_EQ(run("run --no-such-flag").code, 2); }
 
 TEST(Cli, ValidateNamesFilePointerAndPosition) {
-  const auto r = run("validate " + (source_dir() / "tests/data/bad-scenarios/unknown-field.json").string());
+  const auto r =
+      run("validate " + (source_dir() / "tests/data/bad-scenarios/unknown-field.json").string());
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("unknown-field.json:10:22: /steps/2/colour: unknown field \"colour\""),
             std::string::npos)
@@ -98,8 +99,9 @@ TEST(Cli, UnknownReferenceFaultIsUsageError) {
 
 TEST(Cli, FaultyReferenceExitsOneAndNamesTheFailure) {
   const fs::path out = temp("fault");
-  const auto r = run("run --progress plain --reference-fault keep_ehlo_across_tls --test 'reset.*' --out " +
-                     out.string());
+  const auto r =
+      run("run --progress plain --reference-fault keep_ehlo_across_tls --test 'reset.*' --out " +
+          out.string());
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("FAIL  reset.helo-forgotten"), std::string::npos) << r.output;
   std::ifstream in(out / "run.json");
@@ -119,7 +121,8 @@ TEST(Cli, PkiWritesKeysPrivateAndPrintsFingerprints) {
   const fs::path out = temp("pki");
   const auto r = run("pki --out " + out.string());
   EXPECT_EQ(r.code, 0) << r.output;
-  for (const char* name : {"ca", "server", "client1", "client2", "expired", "wrong-name", "self-signed"}) {
+  for (const char* name :
+       {"ca", "server", "client1", "client2", "expired", "wrong-name", "self-signed"}) {
     EXPECT_TRUE(fs::exists(out / (std::string(name) + ".pem"))) << name;
     struct stat st {};
     ASSERT_EQ(::stat((out / (std::string(name) + ".key")).c_str(), &st), 0) << name;
@@ -133,8 +136,8 @@ TEST(Cli, PkiWritesKeysPrivateAndPrintsFingerprints) {
 TEST(Cli, InterruptedRunLeavesAValidReport) {
   const fs::path out = temp("interrupt");
   const std::string binary = SMTPSIM_BINARY;
-  std::vector<std::string> args = {binary, "run", "--progress", "plain", "--jobs", "2",
-                                   "--out", out.string()};
+  std::vector<std::string> args = {binary,   "run", "--progress", "plain",
+                                   "--jobs", "2",   "--out",      out.string()};
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());
@@ -158,8 +161,8 @@ TEST(Cli, InterruptedRunLeavesAValidReport) {
   EXPECT_EQ(doc.at("interrupted"), true);
   EXPECT_GT(doc.at("cases").size(), 0u);
   EXPECT_LT(doc.at("cases").size(), 31u);
-  const std::string check = "/usr/bin/python3 -m jsonschema -i " + (out / "run.json").string() + " " +
-                            (source_dir() / "reports/schema/run.schema.json").string();
+  const std::string check = "/usr/bin/python3 -m jsonschema -i " + (out / "run.json").string() +
+                            " " + (source_dir() / "reports/schema/run.schema.json").string();
   EXPECT_EQ(std::system(check.c_str()), 0);
 }
 

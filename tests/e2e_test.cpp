@@ -1,18 +1,19 @@
 // The suite over real loopback sockets: the built-in reference server passes everything, each
 // fault variant fails exactly its cases, and hostile peers get verdicts within the timeouts.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
-#include "reports/run_json.hpp"
 #include "harness/run.hpp"
+#include "reports/run_json.hpp"
+
 #include "tests/support/fault_expectations.hpp"
 #include "tests/support/hostile_peer.hpp"
+#include <unistd.h>
 
 namespace smtpsim::testing {
 namespace {
@@ -32,7 +33,7 @@ harness::run_options base_options() {
 TEST(ReferenceOverSockets, PassesEveryCaseAndWritesReadableReports) {
   auto o = base_options();
   o.write_reports = true;
-  o.out_dir = fs::temp_directory_path() / "smtpsim-e2e-reference";
+  o.out_dir = fs::temp_directory_path() / ("smtpsim-e2e-reference-" + std::to_string(::getpid()));
   fs::remove_all(o.out_dir);
   reports::run_result run;
   std::ostringstream log;
@@ -116,14 +117,15 @@ TEST_P(HostilePeer, GetsVerdictsWithinTheTimeouts) {
   EXPECT_TRUE(code == 1 || code == 3) << code;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Modes, HostilePeer,
-    ::testing::Values(hostile_case{hostile_mode::silent, "silent"},
-                      hostile_case{hostile_mode::drip, "drip"},
-                      hostile_case{hostile_mode::flood, "flood"},
-                      hostile_case{hostile_mode::close_at_once, "close"},
-                      hostile_case{hostile_mode::garbage, "garbage"}),
-    [](const ::testing::TestParamInfo<hostile_case>& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(Modes, HostilePeer,
+                         ::testing::Values(hostile_case{hostile_mode::silent, "silent"},
+                                           hostile_case{hostile_mode::drip, "drip"},
+                                           hostile_case{hostile_mode::flood, "flood"},
+                                           hostile_case{hostile_mode::close_at_once, "close"},
+                                           hostile_case{hostile_mode::garbage, "garbage"}),
+                         [](const ::testing::TestParamInfo<hostile_case>& p) {
+                           return std::string(p.param.name);
+                         });
 
 TEST(UnreachableTarget, IsInconclusive) {
   // Bind a port, then close it: nothing listens there.
