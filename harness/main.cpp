@@ -1,8 +1,5 @@
 // smtpsim: the command line. One binary, subcommands (architecture.md "Command line").
 
-#include <fnmatch.h>
-#include <pthread.h>
-
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -15,10 +12,14 @@
 #include "simulator/reference/fault.hpp"
 #include "simulator/reference/reference_server.hpp"
 #include "simulator/tls/pki.hpp"
-#include "reports/terminal.hpp"
+
 #include "harness/run.hpp"
 #include "harness/scenario_loader.hpp"
 #include "harness/target.hpp"
+#include "reports/terminal.hpp"
+
+#include <fnmatch.h>
+#include <pthread.h>
 
 namespace {
 
@@ -39,7 +40,8 @@ void add_timeout_options(CLI::App& cmd, smtpsim::script::timeouts& t) {
   ms("--timeout-reply", t.reply, "wait for a reply (default 10000)");
   ms("--timeout-handshake", t.handshake, "TLS handshake timeout (default 10000)");
   ms("--timeout-data", t.data, "wait after the end of DATA / for a delivery (default 30000)");
-  ms("--silence", t.silence, "silence window: how long to wait to see that nothing arrives (default 2000)");
+  ms("--silence", t.silence,
+     "silence window: how long to wait to see that nothing arrives (default 2000)");
   ms("--case-timeout", t.case_limit, "upper bound for one whole case (default 120000)");
 }
 
@@ -59,7 +61,8 @@ void add_target_options(CLI::App& cmd, smtpsim::harness::run_options& o) {
 }
 
 int cmd_list(const fs::path& dir, const std::vector<std::string>& tests) {
-  auto set = smtpsim::harness::load_scenarios(dir.empty() ? smtpsim::harness::default_scenario_dir() : dir);
+  auto set = smtpsim::harness::load_scenarios(dir.empty() ? smtpsim::harness::default_scenario_dir()
+                                                          : dir);
   for (const auto& e : set.errors) {
     std::cerr << e.what() << "\n";
   }
@@ -71,8 +74,8 @@ int cmd_list(const fs::path& dir, const std::vector<std::string>& tests) {
               fnmatch(g.c_str(), s->id.c_str(), 0) == 0;
       }
       if (hit) {
-        std::cout << fmt::format("{:<45} {:<10} {}\n", c.case_id, smtpsim::script::to_string(s->lvl),
-                                 s->title);
+        std::cout << fmt::format("{:<45} {:<10} {}\n", c.case_id,
+                                 smtpsim::script::to_string(s->lvl), s->title);
       }
     }
   }
@@ -116,8 +119,9 @@ int cmd_pki(const fs::path& out) {
   return 0;
 }
 
-int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults, const fs::path& pki_dir,
-              const std::vector<std::string>& ports, const std::string& bind) {
+int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults,
+              const fs::path& pki_dir, const std::vector<std::string>& ports,
+              const std::string& bind) {
   if (list_faults) {
     for (const auto& f : smtpsim::reference::all_faults()) {
       std::cout << fmt::format("{:<36} {}\n", f.name, f.sentence);
@@ -148,7 +152,8 @@ int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults, con
       }
     }
     if (!found) {
-      throw config_error("--port", "", {}, fmt::format("\"{}\" is not LISTENER=PORT for a known listener", np));
+      throw config_error("--port", "", {},
+                         fmt::format("\"{}\" is not LISTENER=PORT for a known listener", np));
     }
   }
   opts.on_log = [](std::string_view line) { std::cerr << line << "\n"; };
@@ -164,9 +169,11 @@ int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults, con
   smtpsim::reference::reference_server server(opts);
   server.start();
   const std::string host = bind.find(':') != std::string::npos ? "[" + bind + "]" : bind;
-  std::cout << "smtpsim reference server (user alice@mx.test, password smtpsim-reference-password)\n";
+  std::cout
+      << "smtpsim reference server (user alice@mx.test, password smtpsim-reference-password)\n";
   for (const auto& [name, port] : server.ports()) {
-    std::cout << fmt::format("  {:<16} {}://{}:{}\n", name, name == "wrapper" ? "smtps" : "smtp", host, port);
+    std::cout << fmt::format("  {:<16} {}://{}:{}\n", name, name == "wrapper" ? "smtps" : "smtp",
+                             host, port);
   }
   if (!fault_names.empty()) {
     std::cout << "  faults: " << fmt::format("{}", fmt::join(fault_names, ", ")) << "\n";
@@ -190,14 +197,19 @@ int main(int argc, char** argv) {
 
   smtpsim::harness::run_options run_opts;
   std::string progress = "auto";
-  auto* run = app.add_subcommand("run", "run the suite against targets (default: the built-in reference server)");
+  auto* run = app.add_subcommand(
+      "run", "run the suite against targets (default: the built-in reference server)");
   add_target_options(*run, run_opts);
-  run->add_option("--test", run_opts.tests, "run only cases matching this glob (repeatable)")->type_name("GLOB");
-  run->add_option("--skip", run_opts.skips, "leave out cases matching this glob (repeatable)")->type_name("GLOB");
-  run->add_option("--jobs,-j", run_opts.jobs, "cases in flight at once")->check(CLI::Range(1u, 1024u));
+  run->add_option("--test", run_opts.tests, "run only cases matching this glob (repeatable)")
+      ->type_name("GLOB");
+  run->add_option("--skip", run_opts.skips, "leave out cases matching this glob (repeatable)")
+      ->type_name("GLOB");
+  run->add_option("--jobs,-j", run_opts.jobs, "cases in flight at once")
+      ->check(CLI::Range(1u, 1024u));
   run->add_option("--out", run_opts.out_dir, "folder for run.json, junit.xml and summary.md");
   run->add_flag("--strict", run_opts.strict, "count WARN as FAIL");
-  run->add_option("--progress", progress, "auto, live or plain")->check(CLI::IsMember({"auto", "live", "plain"}));
+  run->add_option("--progress", progress, "auto, live or plain")
+      ->check(CLI::IsMember({"auto", "live", "plain"}));
 
   smtpsim::harness::play_options play_opts;
   auto* play = app.add_subcommand("play", "run one case and print its transcript");
@@ -210,10 +222,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> serve_ports;
   std::string serve_bind = "127.0.0.1";
   auto* serve = app.add_subcommand("serve", "run the reference server on loopback until Ctrl-C");
-  serve->add_option("--fault", serve_faults, "break one thing on purpose (repeatable)")->type_name("FAULT");
+  serve->add_option("--fault", serve_faults, "break one thing on purpose (repeatable)")
+      ->type_name("FAULT");
   serve->add_flag("--list-faults", list_faults, "list the faults and exit");
-  serve->add_option("--pki-dir", serve_pki, "also write the test PKI (ca.pem...) here")->type_name("DIR");
-  serve->add_option("--port", serve_ports, "fix a listener's port, e.g. starttls=2525")->type_name("LISTENER=PORT");
+  serve->add_option("--pki-dir", serve_pki, "also write the test PKI (ca.pem...) here")
+      ->type_name("DIR");
+  serve->add_option("--port", serve_ports, "fix a listener's port, e.g. starttls=2525")
+      ->type_name("LISTENER=PORT");
   serve->add_option("--bind", serve_bind, "address to listen on (loopback only)")
       ->check(CLI::IsMember({"127.0.0.1", "::1"}));
 
@@ -228,7 +243,8 @@ int main(int argc, char** argv) {
   list->add_option("--test", list_tests, "only cases matching this glob");
 
   std::vector<std::string> validate_paths;
-  auto* validate = app.add_subcommand("validate", "check scenario files (default: the whole folder)");
+  auto* validate =
+      app.add_subcommand("validate", "check scenario files (default: the whole folder)");
   validate->add_option("paths", validate_paths, "files or folders");
 
   try {

@@ -39,13 +39,13 @@ void reference_target::start() {
   target_ = server_target{};
   target_.name = reference_target_name(faults_);
   target_.kind = "reference";
-  target_.description = faults_.empty()
-                            ? "the built-in conformant reference server"
-                            : "the built-in reference server with deliberate faults";
+  target_.description = faults_.empty() ? "the built-in conformant reference server"
+                                        : "the built-in reference server with deliberate faults";
   for (const auto& [name, port] : server_->ports()) {
     const bool wrapper = name == "wrapper";
     target_.listeners[name] = engine::endpoint{"127.0.0.1", port};
-    target_.listener_urls[name] = fmt::format("{}://127.0.0.1:{}", wrapper ? "smtps" : "smtp", port);
+    target_.listener_urls[name] =
+        fmt::format("{}://127.0.0.1:{}", wrapper ? "smtps" : "smtp", port);
   }
   target_.traits = {"public_mx", "sink"};
   target_.vars = {{"local_rcpt", "postmaster@mx.test"},

@@ -9,6 +9,7 @@
 
 #include "simulator/reference/fault.hpp"
 #include "simulator/tls/pki.hpp"
+
 #include "harness/mailbox.hpp"
 #include "harness/target.hpp"
 

@@ -1,17 +1,15 @@
 #include "harness/run.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <list>
 #include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
-#include <fstream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -19,13 +17,16 @@
 
 #include "simulator/engine/client_engine.hpp"
 #include "simulator/reference/fault.hpp"
+
+#include "harness/reference_target.hpp"
+#include "harness/scenario_loader.hpp"
+#include "harness/target.hpp"
 #include "reports/junit.hpp"
 #include "reports/markdown.hpp"
 #include "reports/run_json.hpp"
 #include "reports/terminal.hpp"
-#include "harness/reference_target.hpp"
-#include "harness/scenario_loader.hpp"
-#include "harness/target.hpp"
+
+#include <fnmatch.h>
 
 namespace smtpsim::harness {
 
@@ -68,8 +69,9 @@ reference::fault_set parse_faults(const std::vector<std::string>& names) {
   for (const auto& n : names) {
     auto f = reference::parse_fault(n);
     if (!f) {
-      throw config_error("--reference-fault", "", text_position{},
-                         fmt::format("unknown fault \"{}\" (smtpsim serve --list-faults lists them)", n));
+      throw config_error(
+          "--reference-fault", "", text_position{},
+          fmt::format("unknown fault \"{}\" (smtpsim serve --list-faults lists them)", n));
     }
     set.set(*f);
   }
@@ -249,16 +251,15 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
       job& j = jobs.back();
       ++running;
       progress.case_started(c.case_id);
-      engine::async_run_client_case(io, *j.runner, pt.engine_target,
-                                    [&, jp = &j](script::case_outcome outcome) {
-                                      --running;
-                                      const auto& jc = sel.cases[jp->case_index];
-                                      results.push_back(make_result(
-                                          jc, targets[jp->target_index]->desc, jp->started_at,
+      engine::async_run_client_case(
+          io, *j.runner, pt.engine_target, [&, jp = &j](script::case_outcome outcome) {
+            --running;
+            const auto& jc = sel.cases[jp->case_index];
+            results.push_back(make_result(jc, targets[jp->target_index]->desc, jp->started_at,
                                           std::move(outcome)));
-                                      progress.case_finished(results.back());
-                                      launch();
-                                    });
+            progress.case_finished(results.back());
+            launch();
+          });
     }
   };
 

@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "simulator/script/client_runner.hpp"
+
 #include "reports/run_result.hpp"
 
 namespace smtpsim::harness {
 
 struct run_options {
-  std::vector<std::string> targets;  // smtp:// / smtps:// URLs (one target) and target files
+  std::vector<std::string> targets;    // smtp:// / smtps:// URLs (one target) and target files
   std::filesystem::path scenario_dir;  // empty: default_scenario_dir()
   std::vector<std::string> tests;      // globs over case ids (and scenario ids); empty: all
   std::vector<std::string> skips;      // globs of cases to leave out
@@ -22,10 +23,10 @@ struct run_options {
   bool write_reports = true;
   bool strict = false;  // WARN counts as FAIL for the exit code (and in JUnit)
   script::timeouts limits;
-  std::vector<std::string> vars;    // NAME=VALUE added to every target
-  std::vector<std::string> traits;  // traits added to every target
+  std::vector<std::string> vars;              // NAME=VALUE added to every target
+  std::vector<std::string> traits;            // traits added to every target
   std::vector<std::string> reference_faults;  // faults of the built-in reference target
-  bool live_progress = false;  // rewrite one progress line (a terminal)
+  bool live_progress = false;                 // rewrite one progress line (a terminal)
   std::vector<std::string> command_line;
 };
 

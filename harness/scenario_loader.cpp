@@ -129,7 +129,8 @@ const std::regex& name_pattern() {
 
 bool valid_code_pattern(const std::string& p) {
   return p.size() == 3 && p[0] >= '2' && p[0] <= '5' &&
-         std::all_of(p.begin() + 1, p.end(), [](char c) { return (c >= '0' && c <= '9') || c == 'x'; });
+         std::all_of(p.begin() + 1, p.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == 'x'; });
 }
 
 bool valid_esc_pattern(const std::string& p) {
@@ -186,18 +187,21 @@ class scenario_parser {
       // keep the part after the last ": " which says what was wrong.
       std::string what = e.what();
       const std::size_t colon = what.rfind(": ");
-      throw config_error(r_.file(), "", position_of_offset(text_, offset),
-                         "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+      throw config_error(
+          r_.file(), "", position_of_offset(text_, offset),
+          "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
     }
     r_.check_duplicates();
-    r_.expect_object(doc, "", {"$schema", "id", "title", "description", "role", "level", "references",
-                               "tags", "requires", "variants", "steps"});
+    r_.expect_object(doc, "",
+                     {"$schema", "id", "title", "description", "role", "level", "references",
+                      "tags", "requires", "variants", "steps"});
     script::scenario sc;
     sc.file = r_.file();
     sc.id = r_.required_string(doc, "", "id");
     if (!std::regex_match(sc.id, id_pattern())) {
-      r_.fail("/id", "an id is lower-case words joined by '.' and '-', e.g. "
-                     "\"starttls.ready-220\" (client checks start with \"c.\")");
+      r_.fail("/id",
+              "an id is lower-case words joined by '.' and '-', e.g. "
+              "\"starttls.ready-220\" (client checks start with \"c.\")");
     }
     sc.title = r_.required_string(doc, "", "title");
     if (doc.contains("description")) {
@@ -331,7 +335,8 @@ class scenario_parser {
           r_.fail(p, "missing required field \"count\"");
         }
         const auto count = r_.positive_integer(part["count"], p + "/count", max_repeat);
-        t.parts.push_back(byte_part{byte_part::kind::repeat, unit, static_cast<std::size_t>(count)});
+        t.parts.push_back(
+            byte_part{byte_part::kind::repeat, unit, static_cast<std::size_t>(count)});
       } else if (part.is_object() && part.contains("hex")) {
         r_.expect_object(part, p, {"hex"});
         auto octets = decode_hex(r_.string_at(part["hex"], p + "/hex"));
@@ -349,15 +354,33 @@ class scenario_parser {
   outcome parse_outcome(const json& j, const std::string& ptr, bool needs_match) {
     // The order is that of script::match_kind.
     static constexpr std::array<std::string_view, 12> kinds = {
-        "reply",          "silence",   "timeout",   "closed",        "malformed",
-        "handshake_ok",   "handshake_failed", "connected", "connect_failed", "any",
-        "delivered",      "not_delivered"};
+        "reply",          "silence",      "timeout",          "closed",
+        "malformed",      "handshake_ok", "handshake_failed", "connected",
+        "connect_failed", "any",          "delivered",        "not_delivered"};
     r_.expect_object(j, ptr,
-                     {"reply", "silence", "timeout", "closed", "malformed", "handshake_ok",
-                      "handshake_failed", "connected", "connect_failed", "any", "delivered",
-                      "not_delivered", "multiline",
-                      "has_extension", "lacks_extension", "extension_with_params", "text_contains",
-                      "esc", "tls", "peer_plaintext", "verdict", "reason", "then"});
+                     {"reply",
+                      "silence",
+                      "timeout",
+                      "closed",
+                      "malformed",
+                      "handshake_ok",
+                      "handshake_failed",
+                      "connected",
+                      "connect_failed",
+                      "any",
+                      "delivered",
+                      "not_delivered",
+                      "multiline",
+                      "has_extension",
+                      "lacks_extension",
+                      "extension_with_params",
+                      "text_contains",
+                      "esc",
+                      "tls",
+                      "peer_plaintext",
+                      "verdict",
+                      "reason",
+                      "then"});
     outcome oc;
     oc.pointer = ptr;
     int found = 0;
@@ -404,8 +427,9 @@ class scenario_parser {
                                j.contains("lacks_extension") ||
                                j.contains("extension_with_params") || j.contains("esc");
     if (reply_filters && oc.match.kind != match_kind::reply) {
-      r_.fail(ptr, "multiline, has_extension, lacks_extension, extension_with_params and esc "
-                   "apply to a \"reply\" condition only");
+      r_.fail(ptr,
+              "multiline, has_extension, lacks_extension, extension_with_params and esc "
+              "apply to a \"reply\" condition only");
     }
     if (j.contains("text_contains") && oc.match.kind != match_kind::reply &&
         oc.match.kind != match_kind::delivered) {
@@ -418,7 +442,8 @@ class scenario_parser {
       oc.match.multiline = j["multiline"].get<bool>();
     }
     if (j.contains("has_extension")) {
-      oc.match.has_extension = upper_all(r_.string_list(j["has_extension"], ptr + "/has_extension", true));
+      oc.match.has_extension =
+          upper_all(r_.string_list(j["has_extension"], ptr + "/has_extension", true));
     }
     if (j.contains("lacks_extension")) {
       oc.match.lacks_extension =
@@ -470,7 +495,8 @@ class scenario_parser {
     if (j.contains("then")) {
       const std::string then = r_.string_at(j["then"], ptr + "/then");
       if (!oc.v) {
-        r_.fail(ptr + "/then", "\"then\" goes with a \"verdict\" (without one the script continues)");
+        r_.fail(ptr + "/then",
+                "\"then\" goes with a \"verdict\" (without one the script continues)");
       }
       if (then == "continue") {
         oc.stop = false;
@@ -530,9 +556,9 @@ class scenario_parser {
 
   void parse_step(const json& j, const std::string& ptr, std::vector<step>& out) {
     static constexpr std::array<std::string_view, 14> actions = {
-        "connect",      "send",  "send_raw", "read_reply", "wait_silence", "tls_handshake",
-        "tls_shutdown", "close", "sleep",    "ehlo_diff",  "await_delivery", "greeting",
-        "ehlo",         "starttls"};
+        "connect",        "send",         "send_raw", "read_reply", "wait_silence",
+        "tls_handshake",  "tls_shutdown", "close",    "sleep",      "ehlo_diff",
+        "await_delivery", "greeting",     "ehlo",     "starttls"};
     if (!j.is_object()) {
       r_.fail(ptr, "expected a step object");
     }
@@ -575,9 +601,10 @@ class scenario_parser {
           for (auto k : keys) {
             list += (list.empty() ? "" : ", ") + std::string(k);
           }
-          r_.fail(ptr + "/" + escape_pointer_token(key),
-                  fmt::format("unknown field \"{}\" for a {} step (allowed: {})", key, action, list),
-                  true);
+          r_.fail(
+              ptr + "/" + escape_pointer_token(key),
+              fmt::format("unknown field \"{}\" for a {} step (allowed: {})", key, action, list),
+              true);
         }
       }
     };
@@ -602,8 +629,9 @@ class scenario_parser {
       if (action == "send") {
         const std::string line = r_.string_at(v, vptr);
         if (line.find("\r\n") != std::string::npos) {
-          r_.fail(vptr, "\"send\" writes one command line and appends CRLF itself; use "
-                        "\"send_raw\" for exact octets");
+          r_.fail(vptr,
+                  "\"send\" writes one command line and appends CRLF itself; use "
+                  "\"send_raw\" for exact octets");
         }
         s.bytes.parts.push_back(byte_part{byte_part::kind::text, line, 1});
       } else {
@@ -652,7 +680,8 @@ class scenario_parser {
         r_.fail(vptr, "missing required field \"ms\"");
       }
       s.kind = step_kind::sleep;
-      s.timeout = std::chrono::milliseconds(r_.positive_integer(v["ms"], vptr + "/ms", max_timeout_ms));
+      s.timeout =
+          std::chrono::milliseconds(r_.positive_integer(v["ms"], vptr + "/ms", max_timeout_ms));
     } else if (action == "await_delivery") {
       allow({"expect", "otherwise"});
       r_.expect_object(v, vptr, {"token"});
@@ -695,12 +724,12 @@ class scenario_parser {
       s.kind = step_kind::read_reply;
       parse_expectations(j, ptr, s);
       if (j.contains("require_extensions")) {
-        for (const auto& ext : upper_all(r_.string_list(j["require_extensions"],
-                                                        ptr + "/require_extensions", true))) {
-          outcome missing = make_outcome(match_kind::reply, {"250"}, script::verdict::skip,
-                                         "the server does not advertise " + ext +
-                                             ", which this check needs",
-                                         ptr + "/require_extensions");
+        for (const auto& ext : upper_all(
+                 r_.string_list(j["require_extensions"], ptr + "/require_extensions", true))) {
+          outcome missing =
+              make_outcome(match_kind::reply, {"250"}, script::verdict::skip,
+                           "the server does not advertise " + ext + ", which this check needs",
+                           ptr + "/require_extensions");
           missing.match.lacks_extension.push_back(ext);
           s.expect.push_back(std::move(missing));
         }
@@ -752,7 +781,8 @@ class scenario_parser {
         return;
       }
       if (s.kind != step_kind::sleep) {
-        r_.fail(s.pointer, "the first step that talks to the target must come after a connect step");
+        r_.fail(s.pointer,
+                "the first step that talks to the target must come after a connect step");
       }
     }
     r_.fail("/steps", "a scenario needs a connect step");
@@ -797,9 +827,9 @@ script::scenario load_scenario_file(const fs::path& file, const fs::path& root) 
                                            id.substr(0, dot), id.substr(dot + 1));
   if (sc.file != expected) {
     json_locator loc(text);
-    throw config_error(file.string(), "/id", loc.value_position("/id"),
-                       fmt::format("id \"{}\" belongs in {} (relative to the scenarios folder)",
-                                   sc.id, expected));
+    throw config_error(
+        file.string(), "/id", loc.value_position("/id"),
+        fmt::format("id \"{}\" belongs in {} (relative to the scenarios folder)", sc.id, expected));
   }
   return sc;
 }
@@ -822,8 +852,8 @@ scenario_set load_scenarios(const fs::path& root) {
     return set;
   }
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) {
       break;
     }
@@ -842,8 +872,9 @@ scenario_set load_scenarios(const fs::path& root) {
       auto sc = std::make_unique<script::scenario>(load_scenario_file(f, root));
       auto [it, inserted] = seen.emplace(sc->id, sc->file);
       if (!inserted) {
-        set.errors.emplace_back(f.string(), "/id", text_position{},
-                                fmt::format("duplicate id \"{}\" (also in {})", sc->id, it->second));
+        set.errors.emplace_back(
+            f.string(), "/id", text_position{},
+            fmt::format("duplicate id \"{}\" (also in {})", sc->id, it->second));
         continue;
       }
       set.scenarios.push_back(std::move(sc));

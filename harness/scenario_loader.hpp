@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "simulator/script/scenario.hpp"
+
 #include "harness/json_locator.hpp"
 
 namespace smtpsim::harness {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "simulator/tls/base64.hpp"
+
 #include "harness/json_locator.hpp"
 #include "harness/scenario_loader.hpp"
 
@@ -17,7 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void url_error(const std::string& where, std::string_view url, const std::string& why) {
+[[noreturn]] void url_error(const std::string& where, std::string_view url,
+                            const std::string& why) {
   throw config_error(where, "", text_position{},
                      fmt::format("bad target URL \"{}\": {} (expected smtp://HOST:PORT or "
                                  "smtps://HOST:PORT)",
@@ -94,11 +96,11 @@ server_target target_from_urls(const std::vector<std::string>& urls) {
     const listener_url u = parse_listener_url(url);
     const std::string name = u.implicit_tls ? "wrapper" : "starttls";
     if (t.listeners.count(name) != 0) {
-      throw config_error("--target", "", text_position{},
-                         fmt::format("two {} URLs given ({} and {}); use a target file to name "
-                                     "more listeners",
-                                     u.implicit_tls ? "smtps://" : "smtp://",
-                                     t.listener_urls[name], url));
+      throw config_error(
+          "--target", "", text_position{},
+          fmt::format("two {} URLs given ({} and {}); use a target file to name "
+                      "more listeners",
+                      u.implicit_tls ? "smtps://" : "smtp://", t.listener_urls[name], url));
     }
     add_listener(t, name, url, u);
     t.name += (t.name.empty() ? "" : " ") + url;
@@ -183,8 +185,9 @@ server_target load_target_file(const std::filesystem::path& file) {
       fail(ptr, e.message());
     }
     if ((name == "wrapper") != u.implicit_tls) {
-      fail(ptr, name == "wrapper" ? "listener \"wrapper\" speaks TLS from the first byte: use smtps://"
-                                  : "listener \"" + name + "\" starts in plaintext: use smtp://");
+      fail(ptr, name == "wrapper"
+                    ? "listener \"wrapper\" speaks TLS from the first byte: use smtps://"
+                    : "listener \"" + name + "\" starts in plaintext: use smtp://");
     }
     add_listener(t, name, url, u);
   }
@@ -254,8 +257,7 @@ void apply_overrides(server_target& t, const std::vector<std::string>& vars,
   for (const auto& kv : vars) {
     const std::size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw config_error("--var", "", text_position{},
-                         fmt::format("\"{}\" is not NAME=VALUE", kv));
+      throw config_error("--var", "", text_position{}, fmt::format("\"{}\" is not NAME=VALUE", kv));
     }
     t.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
   }

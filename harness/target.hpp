@@ -18,8 +18,8 @@
 namespace smtpsim::harness {
 
 struct server_target {
-  std::string name;         // shown in reports
-  std::string kind;         // "reference" | "url" | "file"
+  std::string name;  // shown in reports
+  std::string kind;  // "reference" | "url" | "file"
   std::string description;
   std::map<std::string, engine::endpoint, std::less<>> listeners;
   std::map<std::string, std::string> listener_urls;  // for reports

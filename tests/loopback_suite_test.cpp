@@ -2,14 +2,16 @@
 // conformant server passes everything, every fault fails exactly its cases, and an I/O failure
 // injected at any step of any case still ends in a verdict.
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <set>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "simulator/reference/fault.hpp"
+
 #include "harness/scenario_loader.hpp"
+
 #include "tests/support/fault_expectations.hpp"
 #include "tests/support/loopback.hpp"
 
@@ -110,7 +112,8 @@ TEST_F(LoopbackSuite, EveryJudgingCaseIsFailedBySomeFault) {
         can_fail = can_fail || (oc.v && (*oc.v == verdict::fail || *oc.v == verdict::warn));
       }
       if (st.otherwise && st.otherwise->v) {
-        can_fail = can_fail || *st.otherwise->v == verdict::fail || *st.otherwise->v == verdict::warn;
+        can_fail =
+            can_fail || *st.otherwise->v == verdict::fail || *st.otherwise->v == verdict::warn;
       }
     }
     if (can_fail) {

@@ -1,9 +1,9 @@
 // The client runner driven by hand, step by step, with byte vectors (style.md §7.1): what it
 // asks the engine to do, and how it judges what comes back.
 
-#include "simulator/script/client_runner.hpp"
-
 #include <gtest/gtest.h>
+
+#include "simulator/script/client_runner.hpp"
 
 #include "harness/scenario_loader.hpp"
 
@@ -200,7 +200,8 @@ TEST(ClientRunner, TellsACleanTlsCloseFromATruncatedOne) {
 }
 
 TEST(ClientRunner, WritesSendRawInOneActionAndRecordsIt) {
-  driver d(wrap(R"({"connect": "starttls"}, {"send_raw": ["STARTTLS\r\n", {"repeat": "A", "count": 3},
+  driver d(
+      wrap(R"({"connect": "starttls"}, {"send_raw": ["STARTTLS\r\n", {"repeat": "A", "count": 3},
       {"hex": "0d0a"}]})"));
   d.ok();
   ASSERT_EQ(d.next().k, kind::write);
@@ -245,7 +246,8 @@ TEST(ClientRunner, SkipsWhenATraitIsMissing) {
 }
 
 TEST(ClientRunner, EhloMacroSkipsWhenARequiredExtensionIsMissing) {
-  driver d(wrap(R"({"connect": "starttls"}, {"ehlo": "probe.test", "require_extensions": "STARTTLS"})"));
+  driver d(
+      wrap(R"({"connect": "starttls"}, {"ehlo": "probe.test", "require_extensions": "STARTTLS"})"));
   d.ok();
   ASSERT_EQ(d.next().bytes, "EHLO probe.test\r\n");
   d.ok();

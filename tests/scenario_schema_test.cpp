@@ -2,11 +2,11 @@
 // every shipped scenario is valid, every bad fixture is invalid. Validation runs Debian's
 // python3-jsonschema, independent of our C++ loader.
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace {
 

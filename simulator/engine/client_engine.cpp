@@ -63,9 +63,8 @@ class recording_stream {
             for (auto it = asio::buffer_sequence_begin(buffers);
                  it != asio::buffer_sequence_end(buffers) && left > 0; ++it) {
               const std::size_t take = std::min(left, it->size());
-              const std::size_t room = max_recorded_handshake_bytes - std::min(
-                                                                          recorded.size(),
-                                                                          max_recorded_handshake_bytes);
+              const std::size_t room = max_recorded_handshake_bytes -
+                                       std::min(recorded.size(), max_recorded_handshake_bytes);
               recorded.append(static_cast<const char*>(it->data()), std::min(take, room));
               left -= take;
             }
@@ -104,7 +103,8 @@ struct connection {
 class deadline {
  public:
   deadline(tcp::socket& sock, std::chrono::milliseconds after)
-      : timer_(sock.get_executor()), expired_(std::make_shared<bool>(false)),
+      : timer_(sock.get_executor()),
+        expired_(std::make_shared<bool>(false)),
         armed_(std::make_shared<bool>(true)) {
     timer_.expires_after(after);
     timer_.async_wait([&sock, expired = expired_, armed = armed_](error_code ec) {
@@ -233,8 +233,8 @@ class case_player {
     auto [ec, ep] = co_await asio::async_connect(conn_->sock, results, use_tuple);
     if (ec) {
       r.k = d.expired() ? io_result::kind::timeout : io_result::kind::error;
-      r.error = d.expired() ? fmt::format("no connection within {} ms", a.timeout.count())
-                            : ec.message();
+      r.error =
+          d.expired() ? fmt::format("no connection within {} ms", a.timeout.count()) : ec.message();
       conn_.reset();
       co_return r;
     }

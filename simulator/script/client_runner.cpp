@@ -78,9 +78,8 @@ bool esc_matches(const std::string& pattern, const std::optional<protocol::enhan
 }
 
 bool reply_matches(const matcher& m, const protocol::reply& r) {
-  if (!m.codes.empty() &&
-      std::none_of(m.codes.begin(), m.codes.end(),
-                   [&](const code_pattern& p) { return p.matches(r.code); })) {
+  if (!m.codes.empty() && std::none_of(m.codes.begin(), m.codes.end(),
+                                       [&](const code_pattern& p) { return p.matches(r.code); })) {
     return false;
   }
   if (m.multiline && *m.multiline != r.multiline()) {
@@ -92,8 +91,7 @@ bool reply_matches(const matcher& m, const protocol::reply& r) {
   if (m.esc_class && !esc_matches(*m.esc_class, r.esc)) {
     return false;
   }
-  if (!m.has_extension.empty() || !m.lacks_extension.empty() ||
-      !m.extension_with_params.empty()) {
+  if (!m.has_extension.empty() || !m.lacks_extension.empty() || !m.extension_with_params.empty()) {
     const protocol::ehlo_info info = protocol::parse_ehlo(r);
     for (const auto& e : m.has_extension) {
       if (!info.has(e)) {
@@ -220,8 +218,8 @@ std::string observation::describe() const {
       out = fmt::format("no complete reply {} within {} ms", where, elapsed.count());
       break;
     case match_kind::closed:
-      out = clean_close ? "the peer closed the connection cleanly"
-                        : "the peer closed the connection";
+      out =
+          clean_close ? "the peer closed the connection cleanly" : "the peer closed the connection";
       if (tls && !clean_close) {
         out += " without a TLS close_notify";
       }
@@ -346,8 +344,8 @@ action client_runner::advance() {
     }
     if (now_ - start_ > limits_.case_limit) {
       final_ = verdict::error;
-      final_reason_ = fmt::format("the case exceeded its time limit of {} ms",
-                                  limits_.case_limit.count());
+      final_reason_ =
+          fmt::format("the case exceeded its time limit of {} ms", limits_.case_limit.count());
       record_judgment(verdict::error, final_reason_, nullptr, observation{}, false);
       continue;
     }
@@ -476,8 +474,8 @@ action client_runner::begin_step() {
       return action{action::kind::sleep, {}, {}, timeout, {}};
     case step_kind::await_delivery:
       waiting_ = wait::delivery;
-      return action{action::kind::await_delivery, {}, substitute(s.token, target_.vars), timeout,
-                    {}};
+      return action{
+          action::kind::await_delivery, {}, substitute(s.token, target_.vars), timeout, {}};
     case step_kind::ehlo_diff: {
       observation o;
       o.kind = match_kind::any;
@@ -501,10 +499,10 @@ action client_runner::begin_step() {
         }
         const auto* auth_before = ehlo_history_[ehlo_history_.size() - 2].find("AUTH");
         const auto* auth_after = ehlo_history_.back().find("AUTH");
-        o.error = fmt::format("EHLO extensions added:{}; removed:{}; AUTH before: {}; after: {}",
-                              added.empty() ? " none" : added, removed.empty() ? " none" : removed,
-                              auth_before ? auth_before->line : "-",
-                              auth_after ? auth_after->line : "-");
+        o.error =
+            fmt::format("EHLO extensions added:{}; removed:{}; AUTH before: {}; after: {}",
+                        added.empty() ? " none" : added, removed.empty() ? " none" : removed,
+                        auth_before ? auth_before->line : "-", auth_after ? auth_after->line : "-");
       }
       conclude(o);
       return action{};
@@ -602,10 +600,10 @@ action client_runner::resume(const io_result& r) {
         reader_.reset();
         pending_verbs_.assign(1, "(greeting)");
         obs_.kind = match_kind::connected;
-        log_event(fmt::format("connected to {} {}", steps_[index_].listeners.empty()
-                                                        ? std::string()
-                                                        : steps_[index_].listeners.front(),
-                              r.note));
+        log_event(fmt::format(
+            "connected to {} {}",
+            steps_[index_].listeners.empty() ? std::string() : steps_[index_].listeners.front(),
+            r.note));
       } else {
         obs_.kind = match_kind::connect_failed;
         obs_.error = r.error.empty() ? "timed out" : r.error;
@@ -633,7 +631,8 @@ action client_runner::resume(const io_result& r) {
       const step& s = steps_[index_];
       const bool one = s.kind == step_kind::read_reply;
       if (r.k == io_result::kind::data) {
-        out_.log.add_bytes(since_start(now_), direction::received, tls_active_, connection_, r.data);
+        out_.log.add_bytes(since_start(now_), direction::received, tls_active_, connection_,
+                           r.data);
         bytes_this_step_ += r.data.size();
         reader_.feed(r.data);
         if (drain_replies(obs_, one) && one) {
@@ -652,17 +651,16 @@ action client_runner::resume(const io_result& r) {
         obs_.clean_close = r.k == io_result::kind::eof && r.clean_eof;
         obs_.error = r.k == io_result::kind::error ? r.error : std::string();
         obs_.stray_bytes = reader_.buffered();
-        std::string how = obs_.clean_close
-                              ? (tls_active_ ? "after a TLS close_notify" : "")
-                              : (tls_active_ ? "without a TLS close_notify" : "");
+        std::string how = obs_.clean_close ? (tls_active_ ? "after a TLS close_notify" : "")
+                                           : (tls_active_ ? "without a TLS close_notify" : "");
         log_event(fmt::format("connection closed by the peer{}{}", how.empty() ? "" : " ", how) +
                   (obs_.error.empty() ? "" : ": " + obs_.error));
         conclude(obs_);
         return advance();
       }
       // The time is up (a timeout, or data that used the last of it).
-      const bool nothing = bytes_this_step_ == 0 && obs_.replies.empty() && reader_.buffered() == 0 &&
-                           obs_.malformed_line.empty();
+      const bool nothing = bytes_this_step_ == 0 && obs_.replies.empty() &&
+                           reader_.buffered() == 0 && obs_.malformed_line.empty();
       obs_.stray_bytes = reader_.buffered();
       if (nothing) {
         obs_.kind = match_kind::silence;
@@ -687,8 +685,8 @@ action client_runner::resume(const io_result& r) {
         obs_.tls = true;
         const tls_facts* f = r.tls ? &*r.tls : nullptr;
         std::string peer = f && !f->peer_chain.empty() ? f->peer_chain.front().subject : "none";
-        log_event(fmt::format("TLS established: {} {}, peer certificate {}{}",
-                              f ? f->version : "?", f ? f->cipher : "?", peer,
+        log_event(fmt::format("TLS established: {} {}, peer certificate {}{}", f ? f->version : "?",
+                              f ? f->cipher : "?", peer,
                               f && f->client_cert_sent ? ", client certificate sent" : ""));
       } else {
         obs_.kind = match_kind::handshake_failed;

@@ -16,6 +16,7 @@
 
 #include "simulator/protocol/ehlo.hpp"
 #include "simulator/protocol/reply.hpp"
+
 #include "simulator/script/outcome.hpp"
 #include "simulator/script/scenario.hpp"
 
@@ -48,15 +49,15 @@ struct target_view {
 // action is what the engine must do next.
 struct action {
   enum class kind : std::uint8_t {
-    connect,        // open a TCP connection to `listener` within `timeout`
-    write,          // write `bytes` in one write (one segment with TCP_NODELAY)
-    read,           // wait up to `timeout` for bytes; return what one read delivers
-    tls_handshake,  // do a client TLS handshake with `tls` within `timeout`
-    tls_shutdown,   // send a TLS close_notify (do not wait for the peer's)
-    close,          // close the connection
-    sleep,          // wait `timeout`
-    await_delivery, // wait up to `timeout` for sink messages containing `bytes` (the token)
-    done,           // the case is over; result() holds the outcome
+    connect,         // open a TCP connection to `listener` within `timeout`
+    write,           // write `bytes` in one write (one segment with TCP_NODELAY)
+    read,            // wait up to `timeout` for bytes; return what one read delivers
+    tls_handshake,   // do a client TLS handshake with `tls` within `timeout`
+    tls_shutdown,    // send a TLS close_notify (do not wait for the peer's)
+    close,           // close the connection
+    sleep,           // wait `timeout`
+    await_delivery,  // wait up to `timeout` for sink messages containing `bytes` (the token)
+    done,            // the case is over; result() holds the outcome
   };
   kind k = kind::done;
   std::string listener;
@@ -79,11 +80,11 @@ struct io_result {
   std::string data;
   bool clean_eof = false;
   std::string error;
-  std::optional<tls_facts> tls;  // tls_handshake: what is known, on success and on failure
-  std::string peer_bytes;        // tls_handshake failure: raw octets the peer sent (bounded)
-  std::string note;              // connect: the address connected to
+  std::optional<tls_facts> tls;       // tls_handshake: what is known, on success and on failure
+  std::string peer_bytes;             // tls_handshake failure: raw octets the peer sent (bounded)
+  std::string note;                   // connect: the address connected to
   std::vector<std::string> messages;  // await_delivery: the messages that carry the token
-  clock::time_point at;          // when the action completed
+  clock::time_point at;               // when the action completed
 };
 
 // observation is what a step saw; outcomes are matched against it.
@@ -172,10 +173,10 @@ class client_runner {
   int connections_opened_ = 0;
   protocol::reply_reader reader_;
   std::deque<std::string> pending_verbs_;  // upper-case verbs sent and not yet answered
-  bool in_data_ = false;       // after a 354: lines sent are message content
-  bool sasl_pending_ = false;  // after a 334: the next line sent is a SASL response
-  bool greeted_ = false;       // a reply was read on this connection
-  bool reconnecting_ = false;  // closing the old connection before a connect step
+  bool in_data_ = false;                   // after a 354: lines sent are message content
+  bool sasl_pending_ = false;              // after a 334: the next line sent is a SASL response
+  bool greeted_ = false;                   // a reply was read on this connection
+  bool reconnecting_ = false;              // closing the old connection before a connect step
   std::vector<protocol::ehlo_info> ehlo_history_;
   std::vector<bool> ehlo_history_tls_;
   observation obs_;  // the observation being built by the current step
@@ -183,7 +184,7 @@ class client_runner {
   std::string pending_write_;
 
   bool done_ = false;
-  bool finishing_ = false;  // closing the connection before done
+  bool finishing_ = false;        // closing the connection before done
   std::optional<verdict> final_;  // a stopping verdict
   std::string final_reason_;
   case_outcome out_;

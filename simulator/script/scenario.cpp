@@ -10,8 +10,8 @@ namespace smtpsim::script {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> level_names = {
-    "MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "DERIVED", "IMPL", "BCP"};
+constexpr std::array<std::string_view, 8> level_names = {"MUST", "MUST NOT", "SHOULD", "SHOULD NOT",
+                                                         "MAY",  "DERIVED",  "IMPL",   "BCP"};
 
 void add_unique(std::vector<std::string>& out, const std::string& name) {
   if (std::find(out.begin(), out.end(), name) == out.end()) {

@@ -105,10 +105,10 @@ struct matcher {
   std::vector<std::string> has_extension;          // reply is an EHLO reply listing these
   std::vector<std::string> lacks_extension;        // ... not listing these
   std::vector<std::string> extension_with_params;  // ... listing these with parameters
-  std::optional<std::string> text_contains;  // reply / delivered message contains (any case)
-  std::optional<std::string> esc_class;            // enhanced status code, e.g. "5.7.0"; "x" wildcards
-  std::optional<bool> tls;                         // the observation happened inside TLS or not
-  std::optional<bool> peer_plaintext;  // handshake_failed: the peer sent SMTP text, not TLS
+  std::optional<std::string> text_contains;        // reply / delivered message contains (any case)
+  std::optional<std::string> esc_class;  // enhanced status code, e.g. "5.7.0"; "x" wildcards
+  std::optional<bool> tls;               // the observation happened inside TLS or not
+  std::optional<bool> peer_plaintext;    // handshake_failed: the peer sent SMTP text, not TLS
 
   // describe renders the condition for evidence, e.g. "reply 5xx multiline".
   std::string describe() const;
@@ -120,7 +120,7 @@ struct outcome {
   matcher match;
   std::optional<verdict> v;
   std::string reason;
-  bool stop = false;  // end the case here (default: true when a verdict is given)
+  bool stop = false;    // end the case here (default: true when a verdict is given)
   std::string pointer;  // JSON pointer of the outcome in the scenario file
 
   std::string describe() const;  // "reply 220 -> continue", "reply 2xx -> FAIL: ..."
@@ -128,16 +128,16 @@ struct outcome {
 
 // step_kind: the primitive actions of a script played against a server.
 enum class step_kind : std::uint8_t {
-  connect,       // open a connection to a listener of the target
-  send,          // write a command line (CRLF appended) in one write
-  send_raw,      // write exact octets in one write
-  read_reply,    // read one complete reply
-  wait_silence,  // read for a window; collect whatever arrives; expect nothing by default
-  tls_handshake, // start TLS as client on the current connection
-  tls_shutdown,  // send a TLS close_notify
-  close,         // close the connection
-  sleep,         // wait without reading
-  ehlo_diff,     // record the difference between the last two EHLO replies (INFO evidence)
+  connect,         // open a connection to a listener of the target
+  send,            // write a command line (CRLF appended) in one write
+  send_raw,        // write exact octets in one write
+  read_reply,      // read one complete reply
+  wait_silence,    // read for a window; collect whatever arrives; expect nothing by default
+  tls_handshake,   // start TLS as client on the current connection
+  tls_shutdown,    // send a TLS close_notify
+  close,           // close the connection
+  sleep,           // wait without reading
+  ehlo_diff,       // record the difference between the last two EHLO replies (INFO evidence)
   await_delivery,  // wait until the sink has a message containing `token`
 };
 std::string_view to_string(step_kind k);
@@ -151,12 +151,12 @@ struct step {
   std::string label;    // short human description, shown in evidence
   phase timeout_phase = phase::reply;
   std::optional<std::chrono::milliseconds> timeout;  // overrides the phase default
-  std::vector<std::string> listeners;  // connect: the first one the target declares is used
-  byte_template bytes;                 // send / send_raw
-  tls_params tls;                      // tls_handshake
+  std::vector<std::string> listeners;   // connect: the first one the target declares is used
+  byte_template bytes;                  // send / send_raw
+  tls_params tls;                       // tls_handshake
   std::string token = "${case_token}";  // await_delivery
-  std::vector<outcome> expect;         // tried in order
-  std::optional<outcome> otherwise;    // when no outcome in `expect` applies
+  std::vector<outcome> expect;          // tried in order
+  std::optional<outcome> otherwise;     // when no outcome in `expect` applies
 };
 
 // variant is a named set of overrides that expands a scenario into one more case.

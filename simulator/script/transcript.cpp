@@ -102,7 +102,8 @@ std::string render_transcript(const transcript& t, bool we_are_client, std::size
     }
   }
   if (t.truncated()) {
-    out += fmt::format("          ** transcript truncated: {} bytes not stored\n", t.dropped_bytes());
+    out +=
+        fmt::format("          ** transcript truncated: {} bytes not stored\n", t.dropped_bytes());
   }
   return out;
 }

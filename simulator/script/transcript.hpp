@@ -13,7 +13,7 @@ namespace smtpsim::script {
 
 // cert_info describes one certificate of a peer's chain.
 struct cert_info {
-  std::string subject;     // RFC 2253 form, e.g. "CN=mx.test"
+  std::string subject;  // RFC 2253 form, e.g. "CN=mx.test"
   std::string issuer;
   std::string serial;      // hex
   std::string not_before;  // ISO 8601 UTC, e.g. "2026-11-22T10:00:00Z"
@@ -31,14 +31,14 @@ struct tls_facts {
   std::string version;  // "TLSv1.3"
   std::string cipher;   // "TLS_AES_256_GCM_SHA384"
   std::string sni;      // the server name sent (client) or received (server); "" if none
-  std::vector<cert_info> peer_chain;  // leaf first
-  bool peer_verified = false;         // the chain verified against our trust store
-  std::string verify_error;           // OpenSSL's text when it did not
+  std::vector<cert_info> peer_chain;   // leaf first
+  bool peer_verified = false;          // the chain verified against our trust store
+  std::string verify_error;            // OpenSSL's text when it did not
   bool client_cert_requested = false;  // the server sent a CertificateRequest
   bool client_cert_sent = false;
   std::string alert_received;  // e.g. "handshake_failure" (fatal) or ""
   std::string alert_sent;
-  std::string error;           // why the handshake failed, if it did
+  std::string error;  // why the handshake failed, if it did
 };
 
 enum class direction : std::uint8_t {
@@ -50,10 +50,10 @@ enum class direction : std::uint8_t {
 struct transcript_entry {
   std::chrono::microseconds at{0};  // since the start of the case
   direction dir = direction::event;
-  bool tls = false;      // the bytes were (to be) protected by TLS
+  bool tls = false;              // the bytes were (to be) protected by TLS
   std::uint32_t connection = 0;  // 0 for the first connection of the case, then 1, 2...
-  std::string bytes;     // sent/received octets, exactly (application data for TLS)
-  std::string note;      // events: a short sentence, e.g. "TLS established: TLSv1.3 ..."
+  std::string bytes;             // sent/received octets, exactly (application data for TLS)
+  std::string note;              // events: a short sentence, e.g. "TLS established: TLSv1.3 ..."
 };
 
 // transcript keeps entries up to a byte bound; past it, bytes are counted, not stored.

@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include <arpa/inet.h>
 

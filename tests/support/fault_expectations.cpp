@@ -11,8 +11,12 @@ const std::vector<fault_expectation>& fault_expectations() {
         "inject.starttls-rset-same-segment/tls1.2", "inject.starttls-rset-same-segment/tls1.3",
         "inject.split-segment-race"},
        {}},
-      {fault::readvertise_starttls, {"starttls.not-readvertised", "wrapper.no-starttls-inside"}, {}},
-      {fault::accept_nested_starttls, {"starttls.nested-refused", "wrapper.no-starttls-inside"}, {}},
+      {fault::readvertise_starttls,
+       {"starttls.not-readvertised", "wrapper.no-starttls-inside"},
+       {}},
+      {fault::accept_nested_starttls,
+       {"starttls.nested-refused", "wrapper.no-starttls-inside"},
+       {}},
       {fault::keep_ehlo_across_tls, {"reset.helo-forgotten"}, {}},
       {fault::remember_auth_across_tls, {"reset.auth-forgotten"}, {}},
       {fault::accept_starttls_argument, {"starttls.params-501"}, {}},
@@ -20,7 +24,8 @@ const std::vector<fault_expectation>& fault_expectations() {
       {fault::helo_returns_extensions, {"starttls.not-in-helo-reply"}, {}},
       // 502 on every listener also breaks the TLS-unavailable listener's 454, and STARTTLS with
       // a parameter then gets 502 rather than 501.
-      {fault::starttls_502, {"starttls.ready-220", "starttls.454-is-temporary"},
+      {fault::starttls_502,
+       {"starttls.ready-220", "starttls.454-is-temporary"},
        {"starttls.params-501"}},
       {fault::starttls_220_then_drop, {"starttls.ready-220"}, {}},
       // The split-segment RSET is executed when it arrives after the 220 (the server sniffs it as

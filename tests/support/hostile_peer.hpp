@@ -9,11 +9,11 @@
 namespace smtpsim::testing {
 
 enum class hostile_mode {
-  silent,       // accept and never send anything
-  drip,         // send "220 hostile.test ESMTP\r\n" one byte per interval
-  flood,        // send endless "250-" continuation lines as fast as possible
+  silent,         // accept and never send anything
+  drip,           // send "220 hostile.test ESMTP\r\n" one byte per interval
+  flood,          // send endless "250-" continuation lines as fast as possible
   close_at_once,  // accept and close immediately
-  garbage,      // send binary garbage without line ends, forever
+  garbage,        // send binary garbage without line ends, forever
 };
 
 class hostile_peer {
