@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "simulator/script/client_judge.hpp"
+#include "simulator/script/fake_server.hpp"
 #include "simulator/script/verdict.hpp"
 
 namespace smtpsim::script {
@@ -163,6 +165,9 @@ struct step {
 struct variant {
   std::string name;  // appended to the id: "<id>/<name>"
   tls_params tls;
+  // server: client-role scenarios, the fake server of this case (the scenario's "server" with
+  // the variant's "server" merged over it).
+  std::optional<fake_server_config> server;
 };
 
 struct scenario {
@@ -177,6 +182,15 @@ struct scenario {
   std::vector<std::string> requires_traits;
   std::vector<variant> variants;
   std::vector<step> steps;
+
+  // Client-role scenarios (role == client; steps is empty): the fake server, and the rules
+  // that judge what the client did (client_judge.hpp).
+  fake_server_config server;
+  std::vector<client_rule> rules;
+  client_rule otherwise{{}, {}, verdict::pass, "no rule applied", "/otherwise"};
+  std::vector<std::string> policies;  // client policies the check is for; empty: every policy
+  std::optional<bool> wrapper;        // for wrapper-mode clients (true), STARTTLS ones (false)
+  std::vector<std::string> requires_capabilities;  // e.g. "auth", "client_cert"
   std::string file;  // scenario file path, relative to the scenarios folder
 
   // listeners returns, for each connect step, the listener names it accepts.
