@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "simulator/engine/io_detail.hpp"
 #include "simulator/tls/context.hpp"
 #include "simulator/tls/pki.hpp"
 
@@ -29,9 +30,13 @@ using boost::system::error_code;
 using script::action;
 using script::io_result;
 
+using detail::deadline;
+using detail::describe_error;
+using detail::use_tuple;
+using detail::version_of;
+
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_recorded_handshake_bytes = 4096;
 
 // recording_stream is the TCP socket as seen by the TLS layer. While `recording` is set it keeps
@@ -98,57 +103,10 @@ struct connection {
   std::unique_ptr<tls_stream> tls;
 };
 
-// deadline cancels the socket's pending operations when it expires, unless disarmed first.
-// The flag is shared with the timer's handler, which may run after the awaited operation.
-class deadline {
- public:
-  deadline(tcp::socket& sock, std::chrono::milliseconds after)
-      : timer_(sock.get_executor()),
-        expired_(std::make_shared<bool>(false)),
-        armed_(std::make_shared<bool>(true)) {
-    timer_.expires_after(after);
-    timer_.async_wait([&sock, expired = expired_, armed = armed_](error_code ec) {
-      if (!ec && *armed) {
-        *expired = true;
-        error_code ignored;
-        sock.cancel(ignored);
-      }
-    });
-  }
-  deadline(const deadline&) = delete;
-  deadline& operator=(const deadline&) = delete;
-  ~deadline() {
-    *armed_ = false;
-    timer_.cancel();
-  }
-  bool expired() const { return *expired_; }
-
- private:
-  asio::steady_timer timer_;
-  std::shared_ptr<bool> expired_;
-  std::shared_ptr<bool> armed_;
-};
-
-std::string describe_error(const error_code& ec) {
-  std::string text = ec.message();
-  const std::string openssl = tls::openssl_error_text();
-  if (!openssl.empty() && text.find(openssl) == std::string::npos) {
-    text += " (" + openssl + ")";
-  }
-  return text;
-}
-
 bool is_ip_literal(const std::string& host) {
   error_code ec;
   asio::ip::make_address(host, ec);
   return !ec;
-}
-
-std::optional<tls::tls_version> version_of(const std::optional<std::string>& v) {
-  if (!v) {
-    return std::nullopt;
-  }
-  return tls::parse_tls_version(*v);
 }
 
 class case_player {
