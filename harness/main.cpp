@@ -15,6 +15,7 @@
 
 #include "harness/run.hpp"
 #include "harness/scenario_loader.hpp"
+#include "harness/send_command.hpp"
 #include "harness/target.hpp"
 #include "reports/terminal.hpp"
 
@@ -58,6 +59,28 @@ void add_target_options(CLI::App& cmd, smtpsim::harness::run_options& o) {
                  "run the built-in reference server with this fault (see serve --list-faults)")
       ->type_name("FAULT");
   add_timeout_options(cmd, o.limits);
+  cmd.add_option("--client", o.clients,
+                 "a client command to test (argv, run without a shell; placeholders {host} "
+                 "{port} {ca_file} {server_name} ...); repeatable")
+      ->type_name("'ARGV...'");
+  cmd.add_option("--client-policy", o.client_policy,
+                 "the TLS policy the --client is configured with: none, may, encrypt, verify, "
+                 "secure (default may)")
+      ->check(CLI::IsMember({"none", "may", "encrypt", "verify", "secure"}));
+  cmd.add_flag("--client-wrapper", o.client_wrapper,
+               "the --client speaks TLS from the first byte (wrapper mode, RFC 8314)");
+  cmd.add_option_function<long>(
+         "--client-timeout", [&o](long v) { o.client_timeout = std::chrono::milliseconds(v); },
+         "per case: kill the --client after this long (default 20000)")
+      ->check(CLI::Range(100L, 3600000L))
+      ->type_name("MS");
+  cmd.add_option("--client-capability", o.client_capabilities,
+                 "the --client is set up for this, e.g. auth (credentials {auth_user} "
+                 "{auth_password}) or client_cert; repeatable")
+      ->type_name("NAME");
+  cmd.add_option("--reference-client-fault", o.reference_client_faults,
+                 "run the built-in reference client with this fault (see send --list-faults)")
+      ->type_name("FAULT");
 }
 
 int cmd_list(const fs::path& dir, const std::vector<std::string>& tests) {
@@ -247,6 +270,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "check scenario files (default: the whole folder)");
   validate->add_option("paths", validate_paths, "files or folders");
 
+  int send_exit = exit_usage;
+  CLI::App* send = smtpsim::harness::add_send_command(app, send_exit);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -254,6 +280,16 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_usage;
   }
 
+  if (*send) {
+    return send_exit;
+  }
+  // The reference client is this binary's `send` subcommand.
+  std::error_code self_error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", self_error);
+  if (!self_error) {
+    run_opts.self_exe = self;
+    play_opts.run.self_exe = self;
+  }
   try {
     if (*run) {
       run_opts.command_line.assign(argv, argv + argc);

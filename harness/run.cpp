@@ -10,14 +10,21 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "simulator/engine/client_engine.hpp"
+#include "simulator/reference/client_fault.hpp"
 #include "simulator/reference/fault.hpp"
+#include "simulator/tls/pki.hpp"
 
+#include "harness/client_run.hpp"
+#include "harness/client_target.hpp"
 #include "harness/reference_target.hpp"
 #include "harness/scenario_loader.hpp"
 #include "harness/target.hpp"
@@ -27,6 +34,7 @@
 #include "reports/terminal.hpp"
 
 #include <fnmatch.h>
+#include <unistd.h>
 
 namespace smtpsim::harness {
 
@@ -91,7 +99,44 @@ struct job {
   std::size_t case_index = 0;
   std::unique_ptr<script::client_runner> runner;
   std::string started_at;
+  std::thread worker;  // client cases: the thread that runs the client and the fake server
 };
+
+// work is one (target, case) pair to run: a server case against a server target, or a client
+// case against a client target.
+struct work {
+  bool client = false;
+  std::size_t target_index = 0;
+  std::size_t case_index = 0;
+};
+
+// is_client_target_file tells a client target file ("kind": "client") from a server one.
+bool is_client_target_file(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    return false;
+  }
+  const auto doc = nlohmann::json::parse(in, nullptr, false);
+  return doc.is_object() && doc.contains("kind") && doc["kind"] == "client";
+}
+
+reports::case_result make_client_result(const script::scenario_case& c, const client_target& t,
+                                        std::string started_at, script::case_outcome outcome) {
+  reports::case_result r;
+  r.case_id = c.case_id;
+  r.scenario_id = c.sc->id;
+  r.variant = c.var != nullptr ? c.var->name : "";
+  r.target = t.name;
+  r.title = c.sc->title;
+  r.level = std::string(script::to_string(c.sc->lvl));
+  r.role = std::string(script::to_string(c.sc->role));
+  r.file = c.sc->file;
+  r.references = c.sc->references;
+  r.tags = c.sc->tags;
+  r.started_at = std::move(started_at);
+  r.outcome = std::move(outcome);
+  return r;
+}
 
 reports::case_result make_result(const script::scenario_case& c, const server_target& t,
                                  std::string started_at, script::case_outcome outcome) {
@@ -158,22 +203,39 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
   }
   selection sel = select_cases(o);
 
-  // Targets.
+  // Targets: server targets run the server-role cases, client targets the client-role ones.
   std::vector<std::unique_ptr<prepared_target>> targets;
+  std::vector<client_target> clients;
   std::unique_ptr<reference_target> reference;
   std::vector<std::string> urls;
   std::vector<fs::path> files;
   for (const auto& t : o.targets) {
     if (is_target_url(t)) {
       urls.push_back(t);
+    } else if (is_client_target_file(t)) {
+      clients.push_back(load_client_target_file(t));
     } else {
       files.emplace_back(t);
     }
   }
-  if (!o.reference_faults.empty() && !o.targets.empty()) {
+  const bool no_targets = o.targets.empty() && o.clients.empty();
+  if (!o.reference_faults.empty() && !no_targets) {
     throw config_error("--reference-fault", "", text_position{},
                        "faults apply to the built-in reference target, which runs only when no "
-                       "--target is given");
+                       "--target or --client is given");
+  }
+  if (!o.reference_client_faults.empty() && !no_targets) {
+    throw config_error("--reference-client-fault", "", text_position{},
+                       "faults apply to the built-in reference client, which runs only when no "
+                       "--target or --client is given");
+  }
+  for (const auto& f : o.reference_client_faults) {
+    if (!reference::client::parse_client_fault(f)) {
+      throw config_error("--reference-client-fault", "", text_position{},
+                         fmt::format("unknown client fault \"{}\" (smtpsim send --list-faults "
+                                     "lists them)",
+                                     f));
+    }
   }
   auto add_target = [&](server_target t) {
     apply_overrides(t, o.vars, o.traits);
@@ -192,12 +254,53 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
   for (const auto& f : files) {
     add_target(load_target_file(f));
   }
-  if (o.targets.empty()) {
+  if (!o.clients.empty()) {
+    const auto policy = parse_client_policy(o.client_policy);
+    if (!policy) {
+      throw config_error("--client-policy", "", text_position{},
+                         "expected none, may, encrypt, verify or secure");
+    }
+    for (const auto& command : o.clients) {
+      clients.push_back(client_target_from_cli(
+          command, *policy, o.client_wrapper, o.client_timeout,
+          std::set<std::string>(o.client_capabilities.begin(), o.client_capabilities.end())));
+    }
+  }
+  if (no_targets) {
     reference = std::make_unique<reference_target>(parse_faults(o.reference_faults));
     reference->start();
     add_target(reference->target());
     targets.back()->engine_target.pki = &reference->pki();
     targets.back()->engine_target.sink = &reference->sink();
+    if (!o.self_exe.empty()) {
+      for (auto& t : reference_client_targets(o.self_exe, o.reference_client_faults)) {
+        clients.push_back(std::move(t));
+      }
+    }
+  }
+  for (const auto& t : clients) {
+    check_placeholders(t);
+  }
+
+  // Client cases need a folder with the test PKI (the client's CA file and certificate).
+  std::optional<tls::test_pki> client_pki;
+  client_run_env client_env;
+  std::atomic<bool> stop_clients{false};
+  bool remove_run_dir = false;
+  if (!clients.empty()) {
+    client_pki = reference ? reference->pki() : tls::make_test_pki();
+    client_env.pki = &*client_pki;
+    if (o.write_reports) {
+      client_env.run_dir = fs::absolute(o.out_dir / "clients");
+    } else {
+      client_env.run_dir =
+          fs::temp_directory_path() / fmt::format("smtpsim-run-{}-{}", ::getpid(), random_run_id());
+      remove_run_dir = true;
+    }
+    fs::create_directories(client_env.run_dir);
+    tls::write_pki(*client_pki, client_env.run_dir / "pki");
+    client_env.source_dir = fs::path(SMTPSIM_SOURCE_SCENARIOS).parent_path();
+    client_env.stop = &stop_clients;
   }
 
   reports::run_result run;
@@ -213,11 +316,45 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
     info.listeners = t->desc.listener_urls;
     run.targets.push_back(std::move(info));
   }
+  for (const auto& t : clients) {
+    reports::target_info info;
+    info.name = t.name;
+    info.kind = "client";
+    info.description = fmt::format(
+        "{}{}policy {}, {}; command: {}", t.description, t.description.empty() ? "" : "; ",
+        to_string(t.policy), t.wrapper ? "wrapper mode" : "STARTTLS", fmt::join(t.command, " "));
+    run.targets.push_back(std::move(info));
+  }
   const auto t0 = std::chrono::steady_clock::now();
 
+  // The work list: every server case against every server target, then every client case
+  // against every client target.
+  std::vector<work> todo;
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    for (std::size_t c = 0; c < sel.cases.size(); ++c) {
+      if (sel.cases[c].sc->role == script::sut_role::server) {
+        todo.push_back(work{false, t, c});
+      }
+    }
+  }
+  for (std::size_t t = 0; t < clients.size(); ++t) {
+    for (std::size_t c = 0; c < sel.cases.size(); ++c) {
+      if (sel.cases[c].sc->role == script::sut_role::client) {
+        todo.push_back(work{true, t, c});
+      }
+    }
+  }
+  if (todo.empty()) {
+    throw config_error("--test", "", text_position{},
+                       sel.cases.front().sc->role == script::sut_role::client
+                           ? "the selected cases are client checks: give a --client (or a client "
+                             "target file)"
+                           : "the selected cases are server checks: give a --target");
+  }
+
   reports::progress_printer progress(out, o.live_progress, reports::terminal_columns());
-  const std::size_t total = sel.cases.size() * targets.size();
-  progress.start(total, targets.size());
+  const std::size_t total = todo.size();
+  progress.start(total, run.targets.size());
 
   // jobs outlive the event loop: abandoned coroutine frames (on a signal) die with `io`.
   std::list<job> jobs;
@@ -225,16 +362,47 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
   std::vector<reports::case_result> results;
   std::size_t next = 0;
   std::size_t running = 0;
+  std::vector<unsigned> client_running(clients.size(), 0);
   const std::string run_id = random_run_id();
 
   std::function<void()> launch;
   launch = [&]() {
     while (running < o.jobs && next < total) {
-      const std::size_t target_index = next / sel.cases.size();
-      const std::size_t case_index = next % sel.cases.size();
-      const std::size_t seq = next++;
-      const prepared_target& pt = *targets[target_index];
-      const script::scenario_case& c = sel.cases[case_index];
+      const work w = todo[next];
+      const std::size_t seq = next;
+      const script::scenario_case& c = sel.cases[w.case_index];
+      if (w.client) {
+        const client_target& ct = clients[w.target_index];
+        if (ct.jobs > 0 && client_running[w.target_index] >= ct.jobs) {
+          // This target is at its limit; another of its cases finishing calls launch again.
+          if (running > 0) {
+            return;
+          }
+        }
+        ++next;
+        jobs.push_back(job{w.target_index, w.case_index, nullptr, iso_now(), {}});
+        job& j = jobs.back();
+        ++running;
+        ++client_running[w.target_index];
+        progress.case_started(c.case_id);
+        const std::string token = fmt::format("smtpsim-{}-{:04}", run_id, seq);
+        j.worker = std::thread([&, jp = &j, token] {
+          script::case_outcome outcome = run_client_case(
+              sel.cases[jp->case_index], clients[jp->target_index], client_env, token);
+          boost::asio::post(io, [&, jp, outcome = std::move(outcome)]() mutable {
+            --running;
+            --client_running[jp->target_index];
+            results.push_back(make_client_result(sel.cases[jp->case_index],
+                                                 clients[jp->target_index], jp->started_at,
+                                                 std::move(outcome)));
+            progress.case_finished(results.back());
+            launch();
+          });
+        });
+        continue;
+      }
+      ++next;
+      const prepared_target& pt = *targets[w.target_index];
       script::target_view view;
       for (const auto& [name, ep] : pt.desc.listeners) {
         view.listeners.insert(name);
@@ -245,9 +413,11 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
       if (!pt.desc.server_name.empty()) {
         view.tls_defaults.sni = pt.desc.server_name;
       }
-      jobs.push_back(job{target_index, case_index,
+      jobs.push_back(job{w.target_index,
+                         w.case_index,
                          std::make_unique<script::client_runner>(c, std::move(view), o.limits),
-                         iso_now()});
+                         iso_now(),
+                         {}});
       job& j = jobs.back();
       ++running;
       progress.case_started(c.case_id);
@@ -267,6 +437,7 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) {
       run.interrupted = true;
+      stop_clients = true;
       io.stop();
     }
   });
@@ -277,8 +448,20 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
     io.run_one();
   }
   signals.cancel();
+  // Client workers see stop_clients (on a signal) and end their cases quickly; their posted
+  // results are dropped with `io` when interrupted.
+  stop_clients = true;
+  for (auto& j : jobs) {
+    if (j.worker.joinable()) {
+      j.worker.join();
+    }
+  }
   if (reference) {
     reference->stop();
+  }
+  if (remove_run_dir) {
+    std::error_code ignored;
+    fs::remove_all(client_env.run_dir, ignored);
   }
 
   // Deterministic order: targets as given, cases by id.

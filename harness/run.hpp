@@ -2,6 +2,7 @@
 // `smtpsim run` and `smtpsim play`: select cases, set up targets (the built-in reference server
 // when none is given), run the cases concurrently on one Asio event loop, and write the reports.
 
+#include <chrono>
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -28,6 +29,19 @@ struct run_options {
   std::vector<std::string> reference_faults;  // faults of the built-in reference target
   bool live_progress = false;                 // rewrite one progress line (a terminal)
   std::vector<std::string> command_line;
+
+  // Client targets (client-side checks: smtpsim plays the server). --client commands get
+  // client_policy / client_wrapper / client_timeout / client_capabilities; target files with
+  // "kind": "client" in `targets` carry their own.
+  std::vector<std::string> clients;
+  std::string client_policy = "may";
+  bool client_wrapper = false;
+  std::chrono::milliseconds client_timeout{20000};
+  std::vector<std::string> client_capabilities;
+  // self_exe is the smtpsim binary, whose `send` subcommand is the reference client. With no
+  // target and no client at all, the reference client targets run when it is set.
+  std::filesystem::path self_exe;
+  std::vector<std::string> reference_client_faults;  // passed to every reference client
 };
 
 // run_suite runs the selected cases against every target and writes run.json, junit.xml and

@@ -1,6 +1,7 @@
 #include "harness/scenario_loader.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -192,9 +193,16 @@ class scenario_parser {
           "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
     }
     r_.check_duplicates();
-    r_.expect_object(doc, "",
-                     {"$schema", "id", "title", "description", "role", "level", "references",
-                      "tags", "requires", "variants", "steps"});
+    if (doc.is_object() && doc.contains("role") && doc["role"] == "client") {
+      r_.expect_object(
+          doc, "",
+          {"$schema", "id", "title", "description", "role", "level", "references", "tags",
+           "requires", "variants", "policies", "wrapper", "server", "rules", "otherwise"});
+    } else {
+      r_.expect_object(doc, "",
+                       {"$schema", "id", "title", "description", "role", "level", "references",
+                        "tags", "requires", "variants", "steps"});
+    }
     script::scenario sc;
     sc.file = r_.file();
     sc.id = r_.required_string(doc, "", "id");
@@ -212,12 +220,18 @@ class scenario_parser {
       sc.role = script::sut_role::server;
     } else if (role == "client") {
       sc.role = script::sut_role::client;
-      r_.fail("/role", "client scenarios (we play the server) are not supported yet");
     } else {
       r_.fail("/role", "expected \"server\" (the target is a server) or \"client\"");
     }
-    if (sc.id.rfind("c.", 0) == 0) {
+    if (sc.role == script::sut_role::server && sc.id.rfind("c.", 0) == 0) {
       r_.fail("/id", "ids starting with \"c.\" are client checks; this scenario has role server");
+    }
+    if (sc.role == script::sut_role::client) {
+      if (sc.id.rfind("c.", 0) != 0) {
+        r_.fail("/id", "a client check's id starts with \"c.\", e.g. \"c.starttls.exact-command\"");
+      }
+      parse_client(doc, sc);
+      return sc;
     }
     const std::string lvl = r_.required_string(doc, "", "level");
     auto parsed_level = script::parse_level(lvl);
@@ -267,6 +281,352 @@ class scenario_parser {
   }
 
  private:
+  // ---- client-role scenarios (we play the server; client_judge.hpp) ----
+
+  void parse_common_tail(const json& doc, script::scenario& sc) {
+    const std::string lvl = r_.required_string(doc, "", "level");
+    auto parsed_level = script::parse_level(lvl);
+    if (!parsed_level) {
+      r_.fail("/level",
+              "expected one of MUST, MUST NOT, SHOULD, SHOULD NOT, MAY, DERIVED, IMPL, BCP");
+    }
+    sc.lvl = *parsed_level;
+    if (!doc.contains("references")) {
+      r_.fail("", "missing required field \"references\"");
+    }
+    sc.references = r_.string_list(doc["references"], "/references");
+    if (sc.references.empty()) {
+      r_.fail("/references", "at least one reference (RFC section, CVE, parameter) is required");
+    }
+    if (doc.contains("tags")) {
+      sc.tags = r_.string_list(doc["tags"], "/tags");
+    }
+  }
+
+  std::vector<std::string> policy_list(const json& j, const std::string& ptr) {
+    auto list = r_.string_list(j, ptr, true);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& words = script::client_policies();
+      if (std::find(words.begin(), words.end(), list[i]) == words.end()) {
+        r_.fail(ptr + (j.is_array() ? "/" + std::to_string(i) : std::string()),
+                "expected a client policy: none, may, encrypt, verify or secure");
+      }
+    }
+    return list;
+  }
+
+  bool bool_at(const json& j, const std::string& ptr) {
+    if (!j.is_boolean()) {
+      r_.fail(ptr, "expected true or false");
+    }
+    return j.get<bool>();
+  }
+
+  std::chrono::milliseconds ms_at(const json& j, const std::string& ptr) {
+    return std::chrono::milliseconds(r_.positive_integer(j, ptr, 120000));
+  }
+
+  std::string one_of(const json& j, const std::string& ptr,
+                     std::initializer_list<std::string_view> words) {
+    const std::string v = r_.string_at(j, ptr);
+    if (std::find(words.begin(), words.end(), v) == words.end()) {
+      std::string list;
+      for (auto w : words) {
+        list += (list.empty() ? "" : ", ") + std::string(w);
+      }
+      r_.fail(ptr, fmt::format("expected one of {}", list));
+    }
+    return v;
+  }
+
+  void parse_client(const json& doc, script::scenario& sc) {
+    parse_common_tail(doc, sc);
+    if (doc.contains("requires")) {
+      sc.requires_capabilities = r_.string_list(doc["requires"], "/requires");
+      for (std::size_t i = 0; i < sc.requires_capabilities.size(); ++i) {
+        if (!std::regex_match(sc.requires_capabilities[i], std::regex("^[a-z][a-z0-9_]*$"))) {
+          r_.fail("/requires/" + std::to_string(i),
+                  "a capability name is lower-case letters, digits and '_', e.g. \"auth\"");
+        }
+      }
+    }
+    if (doc.contains("policies")) {
+      sc.policies = policy_list(doc["policies"], "/policies");
+    }
+    if (doc.contains("wrapper")) {
+      sc.wrapper = bool_at(doc["wrapper"], "/wrapper");
+    }
+    const json server = doc.contains("server") ? doc["server"] : json::object();
+    sc.server = parse_server(server, "/server");
+    if (sc.wrapper && *sc.wrapper) {
+      sc.server.wrapper = true;
+    }
+    if (!doc.contains("rules")) {
+      r_.fail("", "missing required field \"rules\" (what the client must and must not do)");
+    }
+    const json& rules = doc["rules"];
+    if (!rules.is_array() || rules.empty()) {
+      r_.fail("/rules", "expected a non-empty array of rules");
+    }
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      sc.rules.push_back(parse_rule(rules[i], "/rules/" + std::to_string(i), true));
+    }
+    if (!doc.contains("otherwise")) {
+      r_.fail("", "missing required field \"otherwise\" (the verdict when no rule applies)");
+    }
+    sc.otherwise = parse_rule(doc["otherwise"], "/otherwise", false);
+    if (doc.contains("variants")) {
+      const json& vs = doc["variants"];
+      if (!vs.is_array() || vs.empty()) {
+        r_.fail("/variants", "expected a non-empty array of variants");
+      }
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < vs.size(); ++i) {
+        const std::string ptr = "/variants/" + std::to_string(i);
+        r_.expect_object(vs[i], ptr, {"name", "server"});
+        script::variant v;
+        v.name = r_.required_string(vs[i], ptr, "name");
+        if (!std::regex_match(v.name, name_pattern())) {
+          r_.fail(ptr + "/name", "a variant name is lower-case letters, digits, '.' and '-'");
+        }
+        if (!names.insert(v.name).second) {
+          r_.fail(ptr + "/name", "duplicate variant name");
+        }
+        if (vs[i].contains("server")) {
+          (void)parse_server(vs[i]["server"], ptr + "/server");  // positions of its own errors
+          json merged = server;
+          merged.merge_patch(vs[i]["server"]);
+          v.server = parse_server(merged, ptr + "/server");
+          if (sc.wrapper && *sc.wrapper) {
+            v.server->wrapper = true;
+          }
+        }
+        sc.variants.push_back(std::move(v));
+      }
+    }
+  }
+
+  script::fake_server_config parse_server(const json& j, const std::string& ptr) {
+    r_.expect_object(
+        j, ptr,
+        {"hostname", "wrapper", "greeting", "greeting_delay_ms", "ehlo", "ehlo_tls", "ehlo_reply",
+         "ehlo_tls_reply", "ehlo_delay_ms", "ehlo_tls_delay_ms", "starttls_reply",
+         "starttls_delay_ms", "tls", "replies", "reset_after", "auth_challenge"});
+    script::fake_server_config c;
+    auto text = [&](const char* key, std::string& to) {
+      if (j.contains(key)) {
+        to = r_.string_at(j[key], ptr + "/" + key);
+      }
+    };
+    auto reply_bytes = [&](const char* key, std::string& to) {
+      text(key, to);
+      if (j.contains(key) && (to.size() < 5 || to.substr(to.size() - 2) != "\r\n")) {
+        r_.fail(ptr + "/" + key, "reply bytes must end with \"\\r\\n\"");
+      }
+    };
+    text("hostname", c.hostname);
+    if (j.contains("wrapper")) {
+      c.wrapper = bool_at(j["wrapper"], ptr + "/wrapper");
+    }
+    reply_bytes("greeting", c.greeting);
+    reply_bytes("starttls_reply", c.starttls_reply);
+    text("auth_challenge", c.auth_challenge);
+    if (j.contains("ehlo")) {
+      c.ehlo = r_.string_list(j["ehlo"], ptr + "/ehlo");
+    }
+    if (j.contains("ehlo_tls")) {
+      c.ehlo_tls = r_.string_list(j["ehlo_tls"], ptr + "/ehlo_tls");
+    }
+    for (const char* key : {"ehlo_reply", "ehlo_tls_reply"}) {
+      if (j.contains(key)) {
+        std::string v;
+        reply_bytes(key, v);
+        (std::string_view(key) == "ehlo_reply" ? c.ehlo_reply : c.ehlo_tls_reply) = v;
+      }
+    }
+    if (j.contains("greeting_delay_ms")) {
+      c.greeting_delay = ms_at(j["greeting_delay_ms"], ptr + "/greeting_delay_ms");
+    }
+    if (j.contains("ehlo_delay_ms")) {
+      c.ehlo_delay = ms_at(j["ehlo_delay_ms"], ptr + "/ehlo_delay_ms");
+    }
+    if (j.contains("ehlo_tls_delay_ms")) {
+      c.ehlo_tls_delay = ms_at(j["ehlo_tls_delay_ms"], ptr + "/ehlo_tls_delay_ms");
+    }
+    if (j.contains("starttls_delay_ms")) {
+      c.starttls_delay = ms_at(j["starttls_delay_ms"], ptr + "/starttls_delay_ms");
+    }
+    if (j.contains("replies")) {
+      const json& rs = j["replies"];
+      if (!rs.is_object()) {
+        r_.fail(ptr + "/replies", "expected an object: \"VERB\" or \"tls:VERB\" -> reply bytes");
+      }
+      for (const auto& [key, value] : rs.items()) {
+        const std::string kp = ptr + "/replies/" + escape_pointer_token(key);
+        if (!std::regex_match(key, std::regex("^((plain|tls):)?[A-Z]+$"))) {
+          r_.fail(kp,
+                  "a key is an upper-case verb, optionally prefixed \"plain:\" or \"tls:\" "
+                  "(\"END\" is the reply to the end of DATA)",
+                  true);
+        }
+        std::string v = r_.string_at(value, kp);
+        if (v.size() < 5 || v.substr(v.size() - 2) != "\r\n") {
+          r_.fail(kp, "reply bytes must end with \"\\r\\n\"");
+        }
+        c.replies[key] = v;
+      }
+    }
+    if (j.contains("reset_after")) {
+      c.reset_after = r_.string_list(j["reset_after"], ptr + "/reset_after", true);
+    }
+    if (j.contains("tls")) {
+      const json& t = j["tls"];
+      const std::string tp = ptr + "/tls";
+      r_.expect_object(t, tp,
+                       {"certificate", "request_client_cert", "min_version", "max_version",
+                        "ciphers", "fault", "fault_bytes"});
+      if (t.contains("certificate")) {
+        auto cert = script::parse_server_cert(r_.string_at(t["certificate"], tp + "/certificate"));
+        if (!cert) {
+          r_.fail(tp + "/certificate",
+                  "expected one of valid, expired, wrong-name, self-signed, leaf-only");
+        }
+        c.tls.cert = *cert;
+      }
+      if (t.contains("request_client_cert")) {
+        c.tls.request_client_cert = bool_at(t["request_client_cert"], tp + "/request_client_cert");
+      }
+      for (const char* key : {"min_version", "max_version"}) {
+        if (t.contains(key)) {
+          const std::string v = r_.string_at(t[key], tp + "/" + key);
+          if (!valid_tls_version(v)) {
+            r_.fail(tp + "/" + key, "expected a TLS version: \"1.0\", \"1.1\", \"1.2\" or \"1.3\"");
+          }
+          (std::string_view(key) == "min_version" ? c.tls.min_version : c.tls.max_version) = v;
+        }
+      }
+      if (t.contains("ciphers")) {
+        c.tls.ciphers = r_.string_at(t["ciphers"], tp + "/ciphers");
+      }
+      if (t.contains("fault")) {
+        auto f = script::parse_tls_fault(r_.string_at(t["fault"], tp + "/fault"));
+        if (!f) {
+          r_.fail(tp + "/fault", "expected one of none, close, reset, plaintext, alert");
+        }
+        c.tls.fault = *f;
+      }
+      if (t.contains("fault_bytes")) {
+        c.tls.fault_bytes = r_.string_at(t["fault_bytes"], tp + "/fault_bytes");
+      }
+    }
+    return c;
+  }
+
+  script::client_rule parse_rule(const json& j, const std::string& ptr, bool with_when) {
+    if (with_when) {
+      r_.expect_object(j, ptr, {"when", "policies", "verdict", "reason"});
+    } else {
+      r_.expect_object(j, ptr, {"verdict", "reason"});
+    }
+    script::client_rule r;
+    r.pointer = ptr;
+    const std::string v = r_.required_string(j, ptr, "verdict");
+    auto parsed = script::parse_verdict(v);
+    if (!parsed || *parsed == script::verdict::xfail || *parsed == script::verdict::xpass) {
+      r_.fail(ptr + "/verdict", "expected one of PASS, FAIL, WARN, INFO, SKIP, ERROR");
+    }
+    r.v = *parsed;
+    r.reason = r_.required_string(j, ptr, "reason");
+    if (!with_when) {
+      return r;
+    }
+    if (j.contains("policies")) {
+      r.policies = policy_list(j["policies"], ptr + "/policies");
+    }
+    if (!j.contains("when")) {
+      r_.fail(ptr, "missing required field \"when\" (the condition)");
+    }
+    const json& w = j["when"];
+    const std::string wp = ptr + "/when";
+    r_.expect_object(w, wp,
+                     {"sent",
+                      "line_prefix",
+                      "side",
+                      "early",
+                      "early_after",
+                      "in_delay",
+                      "with_argument",
+                      "longer_than",
+                      "after_first_delivery",
+                      "first_in_tls_not",
+                      "after_220",
+                      "handshake",
+                      "delivered",
+                      "delivered_side",
+                      "client_cert",
+                      "connections_at_least",
+                      "connected",
+                      "close_notify",
+                      "tls_wait_over_ms",
+                      "exit_ok"});
+    if (w.empty()) {
+      r_.fail(wp, "a condition needs at least one field");
+    }
+    auto& c = r.when;
+    auto flag = [&](const char* key, std::optional<bool>& to) {
+      if (w.contains(key)) {
+        to = bool_at(w[key], wp + "/" + key);
+      }
+    };
+    if (w.contains("sent")) {
+      c.sent = r_.string_list(w["sent"], wp + "/sent", true);
+    }
+    if (w.contains("line_prefix")) {
+      c.line_prefix = r_.string_list(w["line_prefix"], wp + "/line_prefix", true);
+    }
+    if (w.contains("side")) {
+      c.side = one_of(w["side"], wp + "/side", {"plaintext", "tls"});
+    }
+    flag("early", c.early);
+    if (w.contains("early_after")) {
+      c.early_after = r_.string_list(w["early_after"], wp + "/early_after", true);
+    }
+    flag("in_delay", c.in_delay);
+    flag("with_argument", c.with_argument);
+    if (w.contains("longer_than")) {
+      c.longer_than = r_.positive_integer(w["longer_than"], wp + "/longer_than", 1000000);
+    }
+    flag("after_first_delivery", c.after_first_delivery);
+    if (w.contains("first_in_tls_not")) {
+      c.first_in_tls_not = r_.string_list(w["first_in_tls_not"], wp + "/first_in_tls_not", true);
+    }
+    if (w.contains("after_220")) {
+      c.after_220 = one_of(w["after_220"], wp + "/after_220", {"tls", "plaintext", "nothing"});
+    }
+    if (w.contains("handshake")) {
+      c.handshake = one_of(w["handshake"], wp + "/handshake", {"ok", "failed", "none"});
+    }
+    flag("delivered", c.delivered);
+    if (w.contains("delivered_side")) {
+      c.delivered_side = one_of(w["delivered_side"], wp + "/delivered_side", {"plaintext", "tls"});
+      if (!c.delivered) {
+        c.delivered = true;
+      }
+    }
+    flag("client_cert", c.client_cert);
+    if (w.contains("connections_at_least")) {
+      c.connections_at_least =
+          r_.positive_integer(w["connections_at_least"], wp + "/connections_at_least", 100);
+    }
+    flag("connected", c.connected);
+    flag("close_notify", c.close_notify);
+    if (w.contains("tls_wait_over_ms")) {
+      c.tls_wait_over = ms_at(w["tls_wait_over_ms"], wp + "/tls_wait_over_ms");
+    }
+    flag("exit_ok", c.exit_ok);
+    return r;
+  }
+
   void parse_variants(const json& j, script::scenario& sc) {
     if (!j.is_array() || j.empty()) {
       r_.fail("/variants", "expected a non-empty array of variants");

@@ -14,7 +14,7 @@ namespace smtpsim::reports {
 
 // schema_version of the run JSON (docs/run-json.md). Bump the minor for additions, the major for
 // any rename or removal.
-inline constexpr const char* run_schema_version = "1.0";
+inline constexpr const char* run_schema_version = "1.1";
 
 struct target_info {
   std::string name;  // "reference", "smtp://127.0.0.1:25", or the target file's name
