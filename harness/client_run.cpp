@@ -72,8 +72,7 @@ std::string applicability(const script::scenario& sc, const client_target& t) {
   }
   for (const auto& cap : sc.requires_capabilities) {
     if (t.capabilities.count(cap) == 0) {
-      return fmt::format("the target does not declare the capability \"{}\" this check needs",
-                         cap);
+      return fmt::format("the target does not declare the capability \"{}\" this check needs", cap);
     }
   }
   return std::string();
@@ -183,10 +182,15 @@ script::case_outcome run_client_case(const script::scenario_case& c, const clien
   if (!start_error.empty()) {
     process_note = "the client could not be started: " + start_error;
   } else if (facts.killed) {
-    process_note = fmt::format("the client did not finish within {} ms and was killed",
-                               t.timeout.count());
+    process_note =
+        fmt::format("the client did not finish within {} ms and was killed", t.timeout.count());
   } else if (facts.exit_status) {
     process_note = fmt::format("the client exited with status {}", *facts.exit_status);
+  }
+  if (by_rule && facts.killed && !c.sc->rules[j.step].when.observes_action()) {
+    // "It never did X" means nothing for a client that was stopped before it finished.
+    j.v = script::verdict::error;
+    j.reason = process_note + ": it may not have finished what the check looks at";
   }
   if (!by_rule) {
     // Nothing the rules look for happened: that is only a verdict when the client really took
@@ -250,13 +254,32 @@ std::vector<client_target> reference_client_targets(const fs::path& self_exe,
                                 to_string(policy), wrapper ? ", wrapper mode" : ", STARTTLS");
     t.policy = policy;
     t.wrapper = wrapper;
-    t.command = {self_exe.string(), "send",        "--host",        "{host}",
-                 "--port",          "{port}",      "--policy",      std::string(to_string(policy)),
-                 "--ca-file",       "{ca_file}",   "--server-name", "{server_name}",
-                 "--cert",          "{cert_file}", "--key",         "{key_file}",
-                 "--auth-user",     "{auth_user}", "--auth-password", "{auth_password}",
-                 "--from",          "{from}",      "--to",          "{to}",
-                 "--timeout",       "10"};
+    t.command = {self_exe.string(),
+                 "send",
+                 "--host",
+                 "{host}",
+                 "--port",
+                 "{port}",
+                 "--policy",
+                 std::string(to_string(policy)),
+                 "--ca-file",
+                 "{ca_file}",
+                 "--server-name",
+                 "{server_name}",
+                 "--cert",
+                 "{cert_file}",
+                 "--key",
+                 "{key_file}",
+                 "--auth-user",
+                 "{auth_user}",
+                 "--auth-password",
+                 "{auth_password}",
+                 "--from",
+                 "{from}",
+                 "--to",
+                 "{to}",
+                 "--timeout",
+                 "10"};
     if (wrapper) {
       t.command.emplace_back("--wrapper");
     }

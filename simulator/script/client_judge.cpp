@@ -55,9 +55,8 @@ bool command_matches(const client_condition& w, const client_command& c, bool af
   }
   if (!w.line_prefix.empty()) {
     const std::string line = upper(c.line);
-    if (std::none_of(w.line_prefix.begin(), w.line_prefix.end(), [&](const std::string& p) {
-          return line.rfind(upper(p), 0) == 0;
-        })) {
+    if (std::none_of(w.line_prefix.begin(), w.line_prefix.end(),
+                     [&](const std::string& p) { return line.rfind(upper(p), 0) == 0; })) {
       return false;
     }
   }
@@ -112,8 +111,9 @@ match evaluate(const client_condition& w, const client_facts& f) {
     return fail();
   }
   if (w.connected) {
-    m.observed.push_back(f.connections.empty() ? "the client never connected"
-                                               : fmt::format("{} connection(s)", f.connections.size()));
+    m.observed.push_back(f.connections.empty()
+                             ? "the client never connected"
+                             : fmt::format("{} connection(s)", f.connections.size()));
   }
   if (w.connections_at_least) {
     if (f.connections.size() < *w.connections_at_least) {
@@ -126,8 +126,9 @@ match evaluate(const client_condition& w, const client_facts& f) {
     if (ok != *w.exit_ok) {
       return fail();
     }
-    m.observed.push_back(f.exit_status ? fmt::format("the client exited with status {}", *f.exit_status)
-                                       : std::string("the client did not exit by itself"));
+    m.observed.push_back(f.exit_status
+                             ? fmt::format("the client exited with status {}", *f.exit_status)
+                             : std::string("the client did not exit by itself"));
   }
   if (w.has_command_filter()) {
     bool found = false;
@@ -140,14 +141,14 @@ match evaluate(const client_condition& w, const client_facts& f) {
           }
           found = true;
           if (m.observed.size() < 4) {
-            m.observed.push_back(fmt::format("connection {}: {}\"{}\"{}{}", conn.connection + 1,
-                                             c.tls ? "[tls] " : "[plaintext] ", printable(c.line),
-                                             c.early ? fmt::format(" (before the reply to {})",
-                                                                   c.early_after.empty()
+            m.observed.push_back(fmt::format(
+                "connection {}: {}\"{}\"{}{}", conn.connection + 1,
+                c.tls ? "[tls] " : "[plaintext] ", printable(c.line),
+                c.early ? fmt::format(" (before the reply to {})", c.early_after.empty()
                                                                        ? std::string("the greeting")
                                                                        : c.early_after)
-                                                     : std::string(),
-                                             c.in_delay ? " (while a reply was held back)" : ""));
+                        : std::string(),
+                c.in_delay ? " (while a reply was held back)" : ""));
           }
         }
         if (c.verb == "DATA" && conn.message_accepted) {
@@ -173,8 +174,8 @@ match evaluate(const client_condition& w, const client_facts& f) {
     for (const auto& conn : f.connections) {
       const std::string v = first_tls_verb(conn);
       if (conn.tls_established && !v.empty() && !contains(w.first_in_tls_not, v)) {
-        m.observed.push_back(
-            fmt::format("connection {}: the first command inside TLS was {}", conn.connection + 1, v));
+        m.observed.push_back(fmt::format("connection {}: the first command inside TLS was {}",
+                                         conn.connection + 1, v));
         hit = true;
         break;
       }
@@ -183,8 +184,9 @@ match evaluate(const client_condition& w, const client_facts& f) {
       return fail();
     }
   }
-  if (w.after_220 && !any_connection([&](const connection_record& c) { return c.after_220 == *w.after_220; },
-                                     "after our 220 to STARTTLS came this")) {
+  if (w.after_220 &&
+      !any_connection([&](const connection_record& c) { return c.after_220 == *w.after_220; },
+                      "after our 220 to STARTTLS came this")) {
     return fail();
   }
   if (w.after_220 && *w.after_220 == "plaintext") {
@@ -242,14 +244,16 @@ match evaluate(const client_condition& w, const client_facts& f) {
     if (any != *w.client_cert) {
       return fail();
     }
-    m.observed.push_back(any ? "a client certificate was presented" : "no client certificate was presented");
+    m.observed.push_back(any ? "a client certificate was presented"
+                             : "no client certificate was presented");
   }
   if (w.close_notify) {
     bool hit = false;
     for (const auto& c : f.connections) {
       if (c.tls_established && c.client_closed && c.close_notify == *w.close_notify) {
-        m.observed.push_back(fmt::format("connection {}: the client closed TLS {}", c.connection + 1,
-                                         c.close_notify ? "with close_notify" : "without close_notify"));
+        m.observed.push_back(
+            fmt::format("connection {}: the client closed TLS {}", c.connection + 1,
+                        c.close_notify ? "with close_notify" : "without close_notify"));
         hit = true;
         break;
       }
@@ -262,13 +266,15 @@ match evaluate(const client_condition& w, const client_facts& f) {
     bool hit = false;
     for (const auto& c : f.connections) {
       if (c.tls_wait && *c.tls_wait > *w.tls_wait_over) {
-        m.observed.push_back(fmt::format("connection {}: the client's first TLS byte came after {} ms",
-                                         c.connection + 1, c.tls_wait->count()));
+        m.observed.push_back(
+            fmt::format("connection {}: the client's first TLS byte came after {} ms",
+                        c.connection + 1, c.tls_wait->count()));
         hit = true;
         break;
       }
       if (c.tls_attempted && !c.tls_wait && c.after_220 == "nothing") {
-        m.observed.push_back(fmt::format("connection {}: the client never started TLS", c.connection + 1));
+        m.observed.push_back(
+            fmt::format("connection {}: the client never started TLS", c.connection + 1));
         hit = true;
         break;
       }
@@ -285,6 +291,12 @@ match evaluate(const client_condition& w, const client_facts& f) {
 bool client_condition::has_command_filter() const {
   return !sent.empty() || !line_prefix.empty() || side || early || !early_after.empty() ||
          in_delay || with_argument || longer_than || after_first_delivery;
+}
+
+bool client_condition::observes_action() const {
+  return has_command_filter() || (after_220 && *after_220 == "plaintext") ||
+         (delivered && *delivered) || (client_cert && *client_cert) ||
+         (handshake && *handshake != "none") || connections_at_least;
 }
 
 std::string describe(const client_condition& w) {
@@ -361,17 +373,18 @@ std::string summarize(const client_facts& f) {
     std::vector<std::string> verbs;
     for (const auto& cmd : c.commands) {
       if (!cmd.sasl_response && verbs.size() < 16) {
-        verbs.push_back((cmd.tls ? "tls:" : "") + (cmd.verb.empty() ? std::string("(empty)") : printable(cmd.verb)));
+        verbs.push_back((cmd.tls ? "tls:" : "") +
+                        (cmd.verb.empty() ? std::string("(empty)") : printable(cmd.verb)));
       }
     }
     if (!out.empty()) {
       out += "; ";
     }
-    out += fmt::format("connection {}: {}{}{}", c.connection + 1,
-                       verbs.empty() ? std::string("no commands") : join(verbs, " "),
-                       c.tls_established ? ", TLS established"
-                                         : (c.tls_attempted ? ", TLS failed" : ""),
-                       c.message_accepted ? ", message accepted" : "");
+    out += fmt::format(
+        "connection {}: {}{}{}", c.connection + 1,
+        verbs.empty() ? std::string("no commands") : join(verbs, " "),
+        c.tls_established ? ", TLS established" : (c.tls_attempted ? ", TLS failed" : ""),
+        c.message_accepted ? ", message accepted" : "");
   }
   return out;
 }

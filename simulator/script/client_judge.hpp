@@ -30,14 +30,14 @@ inline const std::vector<std::string>& client_policies() {
 struct client_condition {
   // Command filters: a command matches when every set filter holds; `sent` holds when some
   // command (SASL responses excluded) on some connection matches.
-  std::vector<std::string> sent;         // its verb is one of these ("" in the list: any verb)
-  std::vector<std::string> line_prefix;  // its line starts with one of these (any case)
-  std::optional<std::string> side;       // "plaintext" or "tls"
-  std::optional<bool> early;             // sent before the reply to an earlier command
-  std::vector<std::string> early_after;  // ... that earlier command's verb is one of these
-  std::optional<bool> in_delay;          // sent while a reply was held back
-  std::optional<bool> with_argument;     // has a non-empty argument
-  std::optional<std::size_t> longer_than;  // its line (with line end) is longer than this
+  std::vector<std::string> sent;             // its verb is one of these ("" in the list: any verb)
+  std::vector<std::string> line_prefix;      // its line starts with one of these (any case)
+  std::optional<std::string> side;           // "plaintext" or "tls"
+  std::optional<bool> early;                 // sent before the reply to an earlier command
+  std::vector<std::string> early_after;      // ... that earlier command's verb is one of these
+  std::optional<bool> in_delay;              // sent while a reply was held back
+  std::optional<bool> with_argument;         // has a non-empty argument
+  std::optional<std::size_t> longer_than;    // its line (with line end) is longer than this
   std::optional<bool> after_first_delivery;  // sent after a message was accepted
 
   // Connection facts (some connection satisfies it, unless said otherwise).
@@ -48,12 +48,16 @@ struct client_condition {
   std::optional<std::string> delivered_side;  // ... and it came over "plaintext" / "tls"
   std::optional<bool> client_cert;            // a client certificate was presented
   std::optional<std::size_t> connections_at_least;
-  std::optional<bool> connected;              // at least one connection
+  std::optional<bool> connected;     // at least one connection
   std::optional<bool> close_notify;  // a TLS connection the client closed: with close_notify
   std::optional<std::chrono::milliseconds> tls_wait_over;  // the client's first byte came late
   std::optional<bool> exit_ok;  // the client program exited 0 (evidence, not the main signal)
 
   bool has_command_filter() const;
+  // observes_action is true when the condition can only hold because the client did something
+  // (sent a command, plaintext after the 220, a message, a certificate), so it holds even for a
+  // client that had to be killed; conditions on what did not happen need a client that finished.
+  bool observes_action() const;
 };
 
 // client_rule is one rule of a scenario.
@@ -70,9 +74,9 @@ struct client_facts {
   std::vector<connection_record> connections;
   std::string policy = "may";
   bool wrapper = false;
-  bool exited = false;            // the client program ended by itself
+  bool exited = false;             // the client program ended by itself
   std::optional<int> exit_status;  // its status (128+N for a signal)
-  bool killed = false;            // we had to kill it
+  bool killed = false;             // we had to kill it
 };
 
 // judge_client tries `rules` in order and returns the verdict of the first that applies, or

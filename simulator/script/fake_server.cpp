@@ -187,8 +187,17 @@ server_effects fake_server_session::on_window(std::string_view bytes) {
     framer_.feed(bytes);
     while (auto line = framer_.next()) {
       auto [verb, arg] = split_verb(line->text);
-      client_command c{line->text, verb, arg, tls_, true, "STARTTLS", true, segment_,
-                       log_->entries().size() - 1, line->wire_length, false};
+      client_command c{line->text,
+                       verb,
+                       arg,
+                       tls_,
+                       true,
+                       "STARTTLS",
+                       true,
+                       segment_,
+                       log_->entries().size() - 1,
+                       line->wire_length,
+                       false};
       record_.commands.push_back(std::move(c));
     }
     framer_.reset();
@@ -245,15 +254,24 @@ void fake_server_session::consume(std::string_view bytes, bool in_delay) {
 }
 
 void fake_server_session::finish_message() {
-  record_.message_accepted = true;
-  record_.message_in_tls = tls_;
-  append_bounded(record_.message, data_.message(), max_recorded_bytes);
   ++messages_;
+  std::string reply =
+      reply_for("END", fmt::format("250 2.0.0 Ok: queued as FAKE{}{}\r\n", connection_, messages_));
+  // The message counts as accepted only when our reply to its end says so (2xx).
+  if (!reply.empty() && reply[0] == '2') {
+    record_.message_accepted = true;
+    record_.message_in_tls = tls_;
+  }
+  append_bounded(record_.message, data_.message(), max_recorded_bytes);
   mode_ = mode::commands;
   unanswered_ = "DATA";
   data_.reset();
-  out_ += reply_for("END", fmt::format("250 2.0.0 Ok: queued as FAKE{}{}\r\n", connection_,
-                                       messages_));
+  out_ += reply;
+  if (ends_connection(reply)) {
+    closed_ = true;
+    mode_ = mode::closed;
+    pending_.emplace_back(close_effect{});
+  }
 }
 
 void fake_server_session::handle_line(const protocol::framed_line& line, bool in_delay) {
@@ -335,7 +353,8 @@ std::string fake_server_session::ehlo_reply(std::string_view) const {
 void fake_server_session::handle_command(client_command& c) {
   const std::string verb = c.verb;
   if (resets_after(verb)) {
-    log_->add_event(now(), tls_, connection_, fmt::format("resetting the connection after {}", verb));
+    log_->add_event(now(), tls_, connection_,
+                    fmt::format("resetting the connection after {}", verb));
     closed_ = true;
     mode_ = mode::closed;
     out_.clear();
@@ -356,8 +375,10 @@ void fake_server_session::handle_command(client_command& c) {
   } else if (verb == "STARTTLS") {
     const auto& ext = tls_ ? config_.ehlo_tls : config_.ehlo;
     const bool advertised =
-        std::any_of(ext.begin(), ext.end(), [](const std::string& e) { return upper(e) == "STARTTLS"; }) ||
-        (!tls_ && config_.ehlo_reply && upper(*config_.ehlo_reply).find("STARTTLS") != std::string::npos);
+        std::any_of(ext.begin(), ext.end(),
+                    [](const std::string& e) { return upper(e) == "STARTTLS"; }) ||
+        (!tls_ && config_.ehlo_reply &&
+         upper(*config_.ehlo_reply).find("STARTTLS") != std::string::npos);
     if (tls_) {
       reply = reply_for("STARTTLS", "554 5.5.1 Error: TLS already active\r\n");
     } else if (!c.argument.empty()) {
@@ -488,9 +509,9 @@ server_effects fake_server_session::on_tls_failed(const tls_facts& facts,
     framer_.feed(raw_plaintext);
     while (auto line = framer_.next()) {
       auto [v, a] = split_verb(line->text);
-      record_.commands.push_back(client_command{line->text, v, a, false, false, "", false,
-                                                segment_, log_->entries().size() - 1,
-                                                line->wire_length, false});
+      record_.commands.push_back(client_command{line->text, v, a, false, false, "", false, segment_,
+                                                log_->entries().size() - 1, line->wire_length,
+                                                false});
     }
     log_->add_event(now(), false, connection_,
                     "the client sent plaintext where a TLS ClientHello was due; closing");
@@ -501,7 +522,8 @@ server_effects fake_server_session::on_tls_failed(const tls_facts& facts,
                               ? "nothing"
                               : "tls";
     }
-    log_->add_event(now(), false, connection_, fmt::format("TLS handshake failed: {}", facts.error));
+    log_->add_event(now(), false, connection_,
+                    fmt::format("TLS handshake failed: {}", facts.error));
   }
   closed_ = true;
   mode_ = mode::closed;
