@@ -1,6 +1,7 @@
 #include "harness/scenario_loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -283,6 +284,15 @@ class scenario_parser {
  private:
   // ---- client-role scenarios (we play the server; client_judge.hpp) ----
 
+  // upper_words upper-cases verbs: the record holds them upper-cased.
+  static std::vector<std::string> upper_words(std::vector<std::string> words) {
+    for (auto& w : words) {
+      std::transform(w.begin(), w.end(), w.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    }
+    return words;
+  }
+
   void parse_common_tail(const json& doc, script::scenario& sc) {
     const std::string lvl = r_.required_string(doc, "", "level");
     auto parsed_level = script::parse_level(lvl);
@@ -478,6 +488,13 @@ class scenario_parser {
     }
     if (j.contains("reset_after")) {
       c.reset_after = r_.string_list(j["reset_after"], ptr + "/reset_after", true);
+      for (std::size_t i = 0; i < c.reset_after.size(); ++i) {
+        if (!std::regex_match(c.reset_after[i], std::regex("^((plain|tls):)?[A-Z]+$"))) {
+          r_.fail(
+              ptr + "/reset_after" + (j["reset_after"].is_array() ? "/" + std::to_string(i) : ""),
+              "expected an upper-case verb, optionally prefixed \"plain:\" or \"tls:\"");
+        }
+      }
     }
     if (j.contains("tls")) {
       const json& t = j["tls"];
@@ -579,7 +596,7 @@ class scenario_parser {
       }
     };
     if (w.contains("sent")) {
-      c.sent = r_.string_list(w["sent"], wp + "/sent", true);
+      c.sent = upper_words(r_.string_list(w["sent"], wp + "/sent", true));
     }
     if (w.contains("line_prefix")) {
       c.line_prefix = r_.string_list(w["line_prefix"], wp + "/line_prefix", true);
@@ -589,7 +606,7 @@ class scenario_parser {
     }
     flag("early", c.early);
     if (w.contains("early_after")) {
-      c.early_after = r_.string_list(w["early_after"], wp + "/early_after", true);
+      c.early_after = upper_words(r_.string_list(w["early_after"], wp + "/early_after", true));
     }
     flag("in_delay", c.in_delay);
     flag("with_argument", c.with_argument);
@@ -598,7 +615,8 @@ class scenario_parser {
     }
     flag("after_first_delivery", c.after_first_delivery);
     if (w.contains("first_in_tls_not")) {
-      c.first_in_tls_not = r_.string_list(w["first_in_tls_not"], wp + "/first_in_tls_not", true);
+      c.first_in_tls_not =
+          upper_words(r_.string_list(w["first_in_tls_not"], wp + "/first_in_tls_not", true));
     }
     if (w.contains("after_220")) {
       c.after_220 = one_of(w["after_220"], wp + "/after_220", {"tls", "plaintext", "nothing"});

@@ -94,12 +94,12 @@ struct fake_server_listener::impl {
   asio::awaitable<void> close(conn& c, bool reset);
   std::string read_plaintext(conn& c);
   void event(const conn& c, std::string note) {
-    result.log.add_event(since_start(), c.session.tls_active(),
-                         c.session.record().connection, std::move(note));
+    result.log.add_event(since_start(), c.session.tls_active(), c.session.record().connection,
+                         std::move(note));
   }
   std::chrono::microseconds since_start() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
   }
 
   fake_server_options o;
@@ -129,8 +129,8 @@ asio::awaitable<void> fake_server_listener::impl::accept_loop() {
       continue;
     }
     const auto id = static_cast<std::uint32_t>(accepted.fetch_add(1));
-    auto c = std::make_shared<conn>(
-        std::move(sock), script::fake_server_session(o.config, id, result.log, start));
+    auto c = std::make_shared<conn>(std::move(sock),
+                                    script::fake_server_session(o.config, id, result.log, start));
     conns.push_back(c);
     ++open;
     asio::co_spawn(io, serve(c), asio::detached);
@@ -275,9 +275,9 @@ asio::awaitable<script::server_effects> fake_server_listener::impl::start_tls(
     peeked = c->sock.receive(asio::buffer(&first, 1), tcp::socket::message_peek, peek_error);
   }
   if (wait_error || expired || peek_error || peeked == 0) {
-    facts.error = expired ? fmt::format("timed out: no ClientHello within {} ms",
-                                        o.handshake_timeout.count())
-                          : std::string("the client closed the connection before a ClientHello");
+    facts.error =
+        expired ? fmt::format("timed out: no ClientHello within {} ms", o.handshake_timeout.count())
+                : std::string("the client closed the connection before a ClientHello");
     result.tls.push_back(facts);
     co_return c->session.on_tls_failed(facts, {});
   }
@@ -310,8 +310,8 @@ asio::awaitable<script::server_effects> fake_server_listener::impl::start_tls(
     error_code ignored;
     if (fault == script::tls_fault::alert) {
       deadline d(c->sock, o.handshake_timeout);
-      auto [e, n] = co_await asio::async_write(c->sock, asio::buffer(handshake_failure_alert),
-                                               use_tuple);
+      auto [e, n] =
+          co_await asio::async_write(c->sock, asio::buffer(handshake_failure_alert), use_tuple);
       (void)e;
       (void)n;
     }
@@ -370,9 +370,13 @@ asio::awaitable<void> fake_server_listener::impl::close(conn& c, bool reset) {
     co_return;
   }
   if (c.tls) {
+    // Our close_notify, then the client's answer: a close_notify back (RFC 8314 §3.4) or a bare
+    // TCP close. Recorded unless the client already closed, or said nothing in time.
     deadline d(c.sock, close_notify_wait);
     auto [e] = co_await c.tls->async_shutdown(use_tuple);
-    (void)e;
+    if (!d.expired() && !stopped) {
+      c.session.on_closed(!e);
+    }
   }
   c.sock.shutdown(tcp::socket::shutdown_send, ignored);
   // Give the client a moment to see the FIN and close its side.
