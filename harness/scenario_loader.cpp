@@ -315,6 +315,9 @@ class scenario_parser {
 
   std::vector<std::string> policy_list(const json& j, const std::string& ptr) {
     auto list = r_.string_list(j, ptr, true);
+    if (list.empty()) {
+      r_.fail(ptr, "expected at least one policy (leave the field out for every policy)");
+    }
     for (std::size_t i = 0; i < list.size(); ++i) {
       const auto& words = script::client_policies();
       if (std::find(words.begin(), words.end(), list[i]) == words.end()) {
@@ -435,6 +438,9 @@ class scenario_parser {
       }
     };
     text("hostname", c.hostname);
+    if (c.hostname.empty() || c.hostname.find_first_of(" \r\n") != std::string::npos) {
+      r_.fail(ptr + "/hostname", "expected a host name without spaces");
+    }
     if (j.contains("wrapper")) {
       c.wrapper = bool_at(j["wrapper"], ptr + "/wrapper");
     }

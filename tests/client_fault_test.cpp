@@ -2,9 +2,7 @@
 // exactly the client checks listed for it (tests/support/client_expectations_*.cpp), and nothing
 // else; every client check is failed by some fault or listed bad client.
 
-#include <dirent.h>
-#include <signal.h>
-#include <unistd.h>
+#include "simulator/reference/client_fault.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -17,8 +15,11 @@
 #include <gtest/gtest.h>
 
 #include "harness/run.hpp"
-#include "simulator/reference/client_fault.hpp"
+
 #include "tests/support/client_expectations.hpp"
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
 
 namespace smtpsim {
 namespace {
@@ -61,8 +62,8 @@ TEST_P(ClientFault, FailsExactlyItsChecks) {
   std::set<std::string> failed;
   for (const auto& c : run.cases) {
     const auto v = c.outcome.final_verdict;
-    EXPECT_NE(v, script::verdict::error) << c.case_id << "@" << c.target << ": "
-                                         << c.outcome.reason;
+    EXPECT_NE(v, script::verdict::error)
+        << c.case_id << "@" << c.target << ": " << c.outcome.reason;
     if (v == script::verdict::fail || v == script::verdict::warn) {
       failed.insert(c.case_id + "@" + c.target);
     }

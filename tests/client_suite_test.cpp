@@ -3,10 +3,6 @@
 // faults fails exactly the checks listed for it, and hostile clients (never connect, stall,
 // flood, cannot start) get a verdict within the deadline and leave no process behind.
 
-#include <dirent.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +14,10 @@
 #include <gtest/gtest.h>
 
 #include "harness/run.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
 
 namespace smtpsim {
 namespace {
@@ -69,8 +69,8 @@ TEST(ClientSuite, ReferenceClientPassesEveryClientCheckUnderEveryPolicy) {
     const auto v = c.outcome.final_verdict;
     EXPECT_TRUE(v == script::verdict::pass || v == script::verdict::info ||
                 v == script::verdict::skip)
-        << c.case_id << "@" << c.target << ": " << script::to_string(v) << " "
-        << c.outcome.reason << "\n"
+        << c.case_id << "@" << c.target << ": " << script::to_string(v) << " " << c.outcome.reason
+        << "\n"
         << (c.outcome.judgments.empty() ? "" : c.outcome.judgments.front().observed);
   }
   EXPECT_EQ(targets.size(), 6u);  // none, may, encrypt, verify, secure, wrapper
@@ -118,15 +118,17 @@ INSTANTIATE_TEST_SUITE_P(
         // exits at once without connecting
         hostile_case{"exits_at_once", "sh -c 'exit 3; : {marker}'", script::verdict::error},
         // connects, then stays silent
-        hostile_case{"stalls",
-                     "/usr/bin/python3 {source}/tests/data/hostile-clients/stall.py {{host}} {{port}} "
-                     "{marker}",
-                     script::verdict::error},
+        hostile_case{
+            "stalls",
+            "/usr/bin/python3 {source}/tests/data/hostile-clients/stall.py {{host}} {{port}} "
+            "{marker}",
+            script::verdict::error},
         // floods garbage lines without end
-        hostile_case{"floods",
-                     "/usr/bin/python3 {source}/tests/data/hostile-clients/flood.py {{host}} {{port}} "
-                     "{marker}",
-                     script::verdict::fail},
+        hostile_case{
+            "floods",
+            "/usr/bin/python3 {source}/tests/data/hostile-clients/flood.py {{host}} {{port}} "
+            "{marker}",
+            script::verdict::fail},
         // cannot be started at all
         hostile_case{"missing_program", "/nonexistent/{marker}", script::verdict::error}),
     [](const auto& param_info) { return std::string(param_info.param.name); });

@@ -25,9 +25,9 @@ namespace smtpsim::engine {
 
 struct fake_server_options {
   script::fake_server_config config;
-  const tls::test_pki* pki = nullptr;  // must outlive the listener; required for TLS
-  std::string bind = "127.0.0.1";      // loopback only
-  std::chrono::milliseconds idle_timeout{15000};       // no bytes from the client
+  const tls::test_pki* pki = nullptr;             // must outlive the listener; required for TLS
+  std::string bind = "127.0.0.1";                 // loopback only
+  std::chrono::milliseconds idle_timeout{15000};  // no bytes from the client
   std::chrono::milliseconds handshake_timeout{10000};  // first byte to finished handshake
   std::size_t max_connections = 10;                    // per case; more are closed at once
 };
@@ -35,9 +35,9 @@ struct fake_server_options {
 // fake_server_result is everything the listener saw.
 struct fake_server_result {
   std::vector<script::connection_record> connections;  // in accept order
-  script::transcript log;                             // every byte and event, all connections
-  std::vector<script::tls_facts> tls;                 // one per handshake attempt
-  std::size_t refused_connections = 0;                // over max_connections
+  script::transcript log;                              // every byte and event, all connections
+  std::vector<script::tls_facts> tls;                  // one per handshake attempt
+  std::size_t refused_connections = 0;                 // over max_connections
 };
 
 class fake_server_listener {

@@ -63,7 +63,6 @@ inline std::string describe_error(const error_code& ec) {
   return text;
 }
 
-
 inline std::optional<tls::tls_version> version_of(const std::optional<std::string>& v) {
   if (!v) {
     return std::nullopt;

@@ -46,7 +46,7 @@ inline constexpr std::size_t max_errors = 20;
 // starttls_linger is how long the driver collects plaintext after the 220 to STARTTLS when
 // fault::execute_pipelined_after_starttls is set (to make the split-segment injection
 // deterministic).
-inline constexpr std::chrono::milliseconds starttls_linger{50};
+inline constexpr std::chrono::milliseconds starttls_linger{400};
 // greeting_hold is how long the greeting is held back under fault::reply_before_greeting.
 inline constexpr std::chrono::milliseconds greeting_hold{200};
 

@@ -215,7 +215,7 @@ match evaluate(const client_condition& w, const client_facts& f) {
                       [](const connection_record& c) { return c.tls_attempted; })) {
         return fail();
       }
-      m.observed.push_back("no TLS handshake was attempted");
+      m.observed.emplace_back("no TLS handshake was attempted");
     } else if (!any_connection(pred, h == "ok" ? "TLS established" : "TLS handshake failed")) {
       return fail();
     }
@@ -235,7 +235,7 @@ match evaluate(const client_condition& w, const client_facts& f) {
       return fail();
     }
     if (!any) {
-      m.observed.push_back("no message was sent");
+      m.observed.emplace_back("no message was sent");
     }
   }
   if (w.client_cert) {
@@ -244,8 +244,8 @@ match evaluate(const client_condition& w, const client_facts& f) {
     if (any != *w.client_cert) {
       return fail();
     }
-    m.observed.push_back(any ? "a client certificate was presented"
-                             : "no client certificate was presented");
+    m.observed.emplace_back(any ? "a client certificate was presented"
+                                : "no client certificate was presented");
   }
   if (w.close_notify) {
     bool hit = false;
@@ -344,22 +344,23 @@ std::string describe(const client_condition& w) {
                                 w.delivered_side ? " over " + *w.delivered_side : std::string()));
   }
   if (w.client_cert) {
-    parts.push_back(*w.client_cert ? "client certificate presented" : "no client certificate");
+    parts.emplace_back(*w.client_cert ? "client certificate presented" : "no client certificate");
   }
   if (w.connections_at_least) {
     parts.push_back(fmt::format("at least {} connections", *w.connections_at_least));
   }
   if (w.connected) {
-    parts.push_back(*w.connected ? "connected" : "never connected");
+    parts.emplace_back(*w.connected ? "connected" : "never connected");
   }
   if (w.close_notify) {
-    parts.push_back(*w.close_notify ? "closed with close_notify" : "closed without close_notify");
+    parts.emplace_back(*w.close_notify ? "closed with close_notify"
+                                       : "closed without close_notify");
   }
   if (w.tls_wait_over) {
     parts.push_back(fmt::format("first TLS byte later than {} ms", w.tls_wait_over->count()));
   }
   if (w.exit_ok) {
-    parts.push_back(*w.exit_ok ? "client exited 0" : "client did not exit 0");
+    parts.emplace_back(*w.exit_ok ? "client exited 0" : "client did not exit 0");
   }
   return parts.empty() ? std::string("always") : join(parts, ", ");
 }

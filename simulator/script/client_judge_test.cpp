@@ -22,8 +22,9 @@ client_command cmd(std::string line, bool tls, bool early = false, std::string a
 
 connection_record starttls_session(bool deliver = true) {
   connection_record r;
-  r.commands = {cmd("EHLO c", false), cmd("STARTTLS", false), cmd("EHLO c", true),
-                cmd("MAIL FROM:<a@b>", true), cmd("RCPT TO:<c@d>", true), cmd("DATA", true),
+  r.commands = {cmd("EHLO c", false),       cmd("STARTTLS", false),
+                cmd("EHLO c", true),        cmd("MAIL FROM:<a@b>", true),
+                cmd("RCPT TO:<c@d>", true), cmd("DATA", true),
                 cmd("QUIT", true)};
   r.starttls_accepted = true;
   r.after_220 = "tls";

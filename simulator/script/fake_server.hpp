@@ -24,6 +24,7 @@
 
 #include "simulator/protocol/data.hpp"
 #include "simulator/protocol/line_framer.hpp"
+
 #include "simulator/script/transcript.hpp"
 
 namespace smtpsim::script {
@@ -54,10 +55,10 @@ std::optional<tls_fault> parse_tls_fault(std::string_view text);
 // fake_tls says how the fake server does TLS.
 struct fake_tls {
   server_cert cert = server_cert::valid;
-  bool request_client_cert = false;         // send a CertificateRequest (any certificate passes)
-  std::optional<std::string> min_version;   // "1.0".."1.3"
-  std::optional<std::string> max_version;   // e.g. "1.0" for a server stuck on TLS 1.0
-  std::string ciphers;                      // OpenSSL list for TLS <= 1.2; "" = default
+  bool request_client_cert = false;        // send a CertificateRequest (any certificate passes)
+  std::optional<std::string> min_version;  // "1.0".."1.3"
+  std::optional<std::string> max_version;  // e.g. "1.0" for a server stuck on TLS 1.0
+  std::string ciphers;                     // OpenSSL list for TLS <= 1.2; "" = default
   tls_fault fault = tls_fault::none;
   std::string fault_bytes = "554 5.7.0 Unable to initialize security subsystem\r\n";
 };
@@ -103,9 +104,9 @@ struct client_command {
   // during a delay); early_after names that earlier command's verb.
   bool early = false;
   std::string early_after;
-  bool in_delay = false;  // it arrived while we held a reply back
-  std::size_t segment = 0;     // index of the read it arrived in (per connection)
-  std::size_t transcript = 0;  // index of its transcript entry (for evidence)
+  bool in_delay = false;        // it arrived while we held a reply back
+  std::size_t segment = 0;      // index of the read it arrived in (per connection)
+  std::size_t transcript = 0;   // index of its transcript entry (for evidence)
   std::size_t wire_length = 0;  // octets including the line end
   bool sasl_response = false;   // a SASL response line, not a command
 };
@@ -121,18 +122,18 @@ struct connection_record {
   std::string after_220;
   std::string after_220_bytes;  // the plaintext, when after_220 == "plaintext" (bounded)
   bool tls_attempted = false;
-  std::optional<tls_facts> tls;   // the handshake (or the attempt)
+  std::optional<tls_facts> tls;  // the handshake (or the attempt)
   bool tls_established = false;
   bool client_cert_sent = false;
   std::string client_cert_sha256, client_pubkey_sha256;  // Postfix colon-hex
-  bool message_accepted = false;  // a message reached "250" after DATA
+  bool message_accepted = false;                         // a message reached "250" after DATA
   bool message_in_tls = false;
-  std::string message;            // the content (bounded)
+  std::string message;  // the content (bounded)
   // tls_wait: from the moment TLS was due (connect in wrapper mode, our 220 to STARTTLS) to the
   // client's first byte; set by the engine.
   std::optional<std::chrono::milliseconds> tls_wait;
-  bool client_closed = false;     // the client ended the TCP connection
-  bool close_notify = false;      // ... after a TLS close_notify
+  bool client_closed = false;  // the client ended the TCP connection
+  bool close_notify = false;   // ... after a TLS close_notify
   std::size_t bytes_received = 0;
 };
 
@@ -152,7 +153,8 @@ struct tls_effect {};
 struct close_effect {};
 // reset_effect: end the connection with a RST.
 struct reset_effect {};
-using server_effect = std::variant<write_effect, wait_effect, tls_effect, close_effect, reset_effect>;
+using server_effect =
+    std::variant<write_effect, wait_effect, tls_effect, close_effect, reset_effect>;
 using server_effects = std::vector<server_effect>;
 
 // fake_server_session plays one connection. The session keeps a pointer to `log` and records
@@ -219,9 +221,9 @@ class fake_server_session {
   // held_ is a reply held back by a delay: written when the wait_effect's window closes.
   struct held_reply {
     std::string bytes;
-    bool then_tls = false;   // the 220 to STARTTLS: TLS starts after it
+    bool then_tls = false;  // the 220 to STARTTLS: TLS starts after it
     bool then_close = false;
-    std::string verb;        // the command it answers ("" for the greeting)
+    std::string verb;  // the command it answers ("" for the greeting)
     std::chrono::milliseconds delay{0};
   };
   std::optional<held_reply> held_;

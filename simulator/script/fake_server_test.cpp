@@ -61,7 +61,8 @@ TEST_F(FakeServer, PlaysAWholeStarttlsConversation) {
   EXPECT_TRUE(s.tls_active());
   EXPECT_NE(render(s.on_data("EHLO client.test\r\n")).find("250-AUTH PLAIN LOGIN\r\n"),
             std::string::npos);
-  EXPECT_EQ(render(s.on_data("AUTH PLAIN AGEAYg==\r\n")), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(render(s.on_data("AUTH PLAIN AGEAYg==\r\n")),
+            "235 2.7.0 Authentication successful\r\n");
   EXPECT_EQ(render(s.on_data("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@fake.test>\r\nDATA\r\n")),
             "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
   EXPECT_EQ(render(s.on_data("Subject: x\r\n\r\n..hidden\r\n.\r\nQUIT\r\n")),
@@ -191,7 +192,8 @@ TEST_F(FakeServer, A421ClosesAfterItIsWritten) {
   auto s = make(c);
   s.on_connect();
   s.on_data("EHLO a\r\n");
-  EXPECT_EQ(render(s.on_data("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n")), "421 4.3.0 closing\r\n<close>");
+  EXPECT_EQ(render(s.on_data("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n")),
+            "421 4.3.0 closing\r\n<close>");
   EXPECT_EQ(s.record().commands.size(), 2u);  // RCPT was never read
 }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Deliberately bad SMTP client (c.reset.ehlo-first, WARN side): inside TLS its first command is
+NOOP, not EHLO; then EHLO and QUIT. Usage: HOST PORT"""
+import socket
+import ssl
+import sys
+
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+f = s.makefile("rb")
+
+
+def reply():
+    while True:
+        line = f.readline()
+        if not line or line[3:4] != b"-":
+            return line
+
+
+def cmd(c):
+    s.sendall(c + b"\r\n")
+    return reply()
+
+
+reply()  # greeting
+f = s.makefile("rb")  # drop anything that came with the greeting
+cmd(b"EHLO bad.test")
+cmd(b"STARTTLS")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(s, server_hostname="localhost")
+f = s.makefile("rb")
+cmd(b"NOOP")
+cmd(b"EHLO bad.test")
+cmd(b"QUIT")
+s.close()

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Deliberately bad STARTTLS client for smtpsim: it claims to be configured with a client
+certificate (run it with --client-capability client_cert) but never presents one, even when the
+server sends a CertificateRequest; otherwise it delivers normally over TLS (no certificate
+checks: policy encrypt). Should FAIL c.ccert.sent-on-request.
+Usage: b2-no-client-cert.py HOST PORT"""
+import socket, ssl, sys
+
+host, port = sys.argv[1], int(sys.argv[2])
+
+
+def reply(f):
+    data = b""
+    while True:
+        chunk = f.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+        lines = data.split(b"\r\n")
+        if len(lines) >= 2 and len(lines[-2]) >= 4 and lines[-2][3:4] == b" ":
+            return data
+
+
+s = socket.create_connection((host, port), timeout=10)
+if not reply(s).startswith(b"220"):
+    s.sendall(b"QUIT\r\n")
+    sys.exit(1)
+s.sendall(b"EHLO bad.client.test\r\n"); reply(s)
+s.sendall(b"STARTTLS\r\n")
+if not reply(s).startswith(b"220"):
+    sys.exit(1)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname="localhost")  # no load_cert_chain: nothing to present
+for c in ["EHLO bad.client.test", "MAIL FROM:<sender@client.test>", "RCPT TO:<rcpt@mx.test>", "DATA"]:
+    t.sendall(c.encode() + b"\r\n"); reply(t)
+t.sendall(b"Subject: x\r\n\r\nbody\r\n.\r\n"); reply(t)
+t.sendall(b"QUIT\r\n"); reply(t)
+t.close()
