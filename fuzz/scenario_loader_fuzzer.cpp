@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     SMTPSIM_FUZZ_CHECK(!sc.steps.empty() || !sc.rules.empty());
   } catch (const smtpsim::harness::config_error& e) {
     SMTPSIM_FUZZ_CHECK(e.where().line >= 1);
-    SMTPSIM_FUZZ_CHECK(e.where().line <= 1 + static_cast<std::size_t>(std::count(
-                                                 text.begin(), text.end(), '\n')));
+    SMTPSIM_FUZZ_CHECK(e.where().line <=
+                       1 + static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
   }
   return 0;
 }
