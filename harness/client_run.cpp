@@ -244,6 +244,42 @@ script::case_outcome run_client_case(const script::scenario_case& c, const clien
   return out;
 }
 
+std::string run_target_command(const client_target& t, const std::vector<std::string>& argv,
+                               const client_run_env& env, const char* what,
+                               std::chrono::milliseconds limit) {
+  if (argv.empty()) {
+    return std::string();
+  }
+  const fs::path log = env.run_dir / fmt::format("{}-{}.out", safe_name(t.name), what);
+  placeholder_values values{.host = "127.0.0.1",
+                            .server_name = "localhost",
+                            .ca_file = (env.run_dir / "pki" / "ca.pem").string(),
+                            .cert_file = (env.run_dir / "pki" / "client1-chain.pem").string(),
+                            .key_file = (env.run_dir / "pki" / "client1.key").string(),
+                            .auth_user = env.auth_user,
+                            .auth_password = env.auth_password,
+                            .run_dir = env.run_dir.string(),
+                            .source_dir = env.source_dir.string()};
+  try {
+    child_process child = child_process::spawn(process_spec{.argv = fill_placeholders(argv, values),
+                                                            .cwd = env.run_dir,
+                                                            .stdout_file = log,
+                                                            .stderr_file = log});
+    const auto status = child.wait_for(limit);
+    if (!status) {
+      child.kill_group();
+      return fmt::format("{} did not finish within {} ms (log: {})", what, limit.count(),
+                         log.string());
+    }
+    if (*status != 0) {
+      return fmt::format("{} exited with status {}: {}", what, *status, tail_of_file(log, 600));
+    }
+  } catch (const std::exception& e) {
+    return fmt::format("{} could not run: {}", what, e.what());
+  }
+  return std::string();
+}
+
 std::vector<client_target> reference_client_targets(const fs::path& self_exe,
                                                     const std::vector<std::string>& faults) {
   std::vector<client_target> out;

@@ -42,6 +42,12 @@ std::string applicability(const script::scenario& sc, const client_target& t);
 script::case_outcome run_client_case(const script::scenario_case& c, const client_target& t,
                                      const client_run_env& env, const std::string& token);
 
+// run_target_command runs a target's setup or teardown argv (run-wide placeholders filled in)
+// with a deadline, output in <run_dir>/<target>-<what>.out. Returns "" on success, else why not.
+std::string run_target_command(const client_target& t, const std::vector<std::string>& argv,
+                               const client_run_env& env, const char* what,
+                               std::chrono::milliseconds limit = std::chrono::seconds(120));
+
 // reference_client_targets returns the built-in reference client (`<self_exe> send`) as one
 // target per STARTTLS policy (none, may, encrypt, verify, secure) plus a wrapper-mode one,
 // each with `faults` (client_fault names) passed through.

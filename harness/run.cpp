@@ -352,6 +352,17 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
                            : "the selected cases are server checks: give a --target");
   }
 
+  // Client targets' setup runs once before their cases; a failed setup makes each of its
+  // cases an ERROR that says why. Teardown runs after the run (also after an interrupt).
+  std::vector<std::string> setup_error(clients.size());
+  for (std::size_t t = 0; t < clients.size(); ++t) {
+    const bool used = std::any_of(todo.begin(), todo.end(),
+                                  [t](const work& w) { return w.client && w.target_index == t; });
+    if (used && missing_programs(clients[t]).empty()) {
+      setup_error[t] = run_target_command(clients[t], clients[t].setup, client_env, "setup");
+    }
+  }
+
   reports::progress_printer progress(out, o.live_progress, reports::terminal_columns());
   const std::size_t total = todo.size();
   progress.start(total, run.targets.size());
@@ -387,8 +398,14 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
         progress.case_started(c.case_id);
         const std::string token = fmt::format("smtpsim-{}-{:04}", run_id, seq);
         j.worker = std::thread([&, jp = &j, token] {
-          script::case_outcome outcome = run_client_case(
-              sel.cases[jp->case_index], clients[jp->target_index], client_env, token);
+          script::case_outcome outcome;
+          if (const std::string& why = setup_error[jp->target_index]; !why.empty()) {
+            outcome.final_verdict = script::verdict::error;
+            outcome.reason = "the target's setup failed: " + why;
+          } else {
+            outcome = run_client_case(sel.cases[jp->case_index], clients[jp->target_index],
+                                      client_env, token);
+          }
           boost::asio::post(io, [&, jp, outcome = std::move(outcome)]() mutable {
             --running;
             --client_running[jp->target_index];
@@ -454,6 +471,15 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
   for (auto& j : jobs) {
     if (j.worker.joinable()) {
       j.worker.join();
+    }
+  }
+  for (std::size_t t = 0; t < clients.size(); ++t) {
+    if (!clients[t].teardown.empty() && missing_programs(clients[t]).empty()) {
+      if (std::string why =
+              run_target_command(clients[t], clients[t].teardown, client_env, "teardown");
+          !why.empty()) {
+        out << fmt::format("warning: {}: {}\n", clients[t].name, why);
+      }
     }
   }
   if (reference) {

@@ -591,7 +591,9 @@ class scenario_parser {
                       "connected",
                       "close_notify",
                       "tls_wait_over_ms",
-                      "exit_ok"});
+                      "exit_ok",
+                      "sasl",
+                      "line_not"});
     if (w.empty()) {
       r_.fail(wp, "a condition needs at least one field");
     }
@@ -620,6 +622,10 @@ class scenario_parser {
       c.longer_than = r_.positive_integer(w["longer_than"], wp + "/longer_than", 1000000);
     }
     flag("after_first_delivery", c.after_first_delivery);
+    flag("sasl", c.sasl);
+    if (w.contains("line_not")) {
+      c.line_not = r_.string_list(w["line_not"], wp + "/line_not", true);
+    }
     if (w.contains("first_in_tls_not")) {
       c.first_in_tls_not =
           upper_words(r_.string_list(w["first_in_tls_not"], wp + "/first_in_tls_not", true));

@@ -76,6 +76,53 @@ TEST(ClientSuite, ReferenceClientPassesEveryClientCheckUnderEveryPolicy) {
   EXPECT_EQ(targets.size(), 6u);  // none, may, encrypt, verify, secure, wrapper
 }
 
+// A client target's setup runs once before its cases and its teardown once after; a failing
+// setup turns its cases into ERRORs that say so.
+TEST(ClientTarget, SetupAndTeardownRunOnceAroundTheCases) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("smtpsim-setup-{}", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path marks = dir / "marks";
+  auto write_target = [&](const std::string& name, const std::string& setup) {
+    const fs::path file = dir / (name + ".json");
+    std::ofstream(file) << fmt::format(
+        R"({{"kind": "client", "name": "{}", "policy": "may",
+  "command": ["{}", "send", "--host", "{{host}}", "--port", "{{port}}", "--policy", "may"],
+  "setup": ["sh", "-c", "{}"],
+  "teardown": ["sh", "-c", "echo teardown >> {}"]}})",
+        name, SMTPSIM_BINARY, setup, marks.string());
+    return file;
+  };
+  auto o = client_options();
+  o.self_exe.clear();
+  o.tests = {"c.starttls.*"};
+  o.targets = {write_target("good", "echo setup >> " + marks.string()).string()};
+  reports::run_result run;
+  std::ostringstream log;
+  harness::run_suite(o, log, &run);
+  ASSERT_GT(run.cases.size(), 1u);
+  std::ifstream in(marks);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "setup\nteardown\n");
+  for (const auto& c : run.cases) {
+    EXPECT_NE(c.outcome.final_verdict, script::verdict::error) << c.case_id << c.outcome.reason;
+  }
+
+  o.targets = {write_target("bad", "echo broken >&2; exit 4").string()};
+  reports::run_result bad;
+  harness::run_suite(o, log, &bad);
+  ASSERT_FALSE(bad.cases.empty());
+  for (const auto& c : bad.cases) {
+    if (c.outcome.final_verdict != script::verdict::skip) {
+      EXPECT_EQ(c.outcome.final_verdict, script::verdict::error);
+      EXPECT_NE(c.outcome.reason.find("setup failed: setup exited with status 4"),
+                std::string::npos)
+          << c.outcome.reason;
+    }
+  }
+  fs::remove_all(dir);
+}
+
 // A hostile client: the verdict arrives within the client's deadline (plus the kill grace),
 // and no process of the client is left.
 struct hostile_case {

@@ -47,7 +47,10 @@ std::string printable(std::string_view line) {
 }
 
 bool command_matches(const client_condition& w, const client_command& c, bool after_delivery) {
-  if (c.sasl_response) {
+  if (c.sasl_response != w.sasl.value_or(false)) {
+    return false;
+  }
+  if (!w.line_not.empty() && contains(w.line_not, c.line)) {
     return false;
   }
   if (!w.sent.empty() && !contains(w.sent, c.verb) && !contains(w.sent, "")) {
@@ -290,7 +293,8 @@ match evaluate(const client_condition& w, const client_facts& f) {
 
 bool client_condition::has_command_filter() const {
   return !sent.empty() || !line_prefix.empty() || side || early || !early_after.empty() ||
-         in_delay || with_argument || longer_than || after_first_delivery;
+         in_delay || with_argument || longer_than || after_first_delivery || sasl ||
+         !line_not.empty();
 }
 
 bool client_condition::observes_action() const {
@@ -303,7 +307,14 @@ std::string describe(const client_condition& w) {
   std::vector<std::string> parts;
   if (w.has_command_filter()) {
     std::string s = "sent ";
-    s += w.sent.empty() || contains(w.sent, "") ? std::string("a command") : join(w.sent, "|");
+    if (w.sasl && *w.sasl) {
+      s += "a SASL response";
+    } else {
+      s += w.sent.empty() || contains(w.sent, "") ? std::string("a command") : join(w.sent, "|");
+    }
+    if (!w.line_not.empty()) {
+      s += fmt::format(" other than \"{}\"", join(w.line_not, "\"|\""));
+    }
     if (!w.line_prefix.empty()) {
       s += fmt::format(" starting \"{}\"", join(w.line_prefix, "\"|\""));
     }

@@ -39,6 +39,9 @@ struct client_condition {
   std::optional<bool> with_argument;         // has a non-empty argument
   std::optional<std::size_t> longer_than;    // its line (with line end) is longer than this
   std::optional<bool> after_first_delivery;  // sent after a message was accepted
+  // sasl: true matches SASL response lines (after a 334) instead of commands.
+  std::optional<bool> sasl;
+  std::vector<std::string> line_not;  // its line is none of these, exactly
 
   // Connection facts (some connection satisfies it, unless said otherwise).
   std::vector<std::string> first_in_tls_not;  // the first command inside TLS is none of these
