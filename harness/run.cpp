@@ -120,31 +120,13 @@ bool is_client_target_file(const fs::path& file) {
   return doc.is_object() && doc.contains("kind") && doc["kind"] == "client";
 }
 
-reports::case_result make_client_result(const script::scenario_case& c, const client_target& t,
-                                        std::string started_at, script::case_outcome outcome) {
-  reports::case_result r;
-  r.case_id = c.case_id;
-  r.scenario_id = c.sc->id;
-  r.variant = c.var != nullptr ? c.var->name : "";
-  r.target = t.name;
-  r.title = c.sc->title;
-  r.level = std::string(script::to_string(c.sc->lvl));
-  r.role = std::string(script::to_string(c.sc->role));
-  r.file = c.sc->file;
-  r.references = c.sc->references;
-  r.tags = c.sc->tags;
-  r.started_at = std::move(started_at);
-  r.outcome = std::move(outcome);
-  return r;
-}
-
-reports::case_result make_result(const script::scenario_case& c, const server_target& t,
+reports::case_result make_result(const script::scenario_case& c, const std::string& target,
                                  std::string started_at, script::case_outcome outcome) {
   reports::case_result r;
   r.case_id = c.case_id;
   r.scenario_id = c.sc->id;
   r.variant = c.var != nullptr ? c.var->name : "";
-  r.target = t.name;
+  r.target = target;
   r.title = c.sc->title;
   r.level = std::string(script::to_string(c.sc->lvl));
   r.role = std::string(script::to_string(c.sc->role));
@@ -409,9 +391,8 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
           boost::asio::post(io, [&, jp, outcome = std::move(outcome)]() mutable {
             --running;
             --client_running[jp->target_index];
-            results.push_back(make_client_result(sel.cases[jp->case_index],
-                                                 clients[jp->target_index], jp->started_at,
-                                                 std::move(outcome)));
+            results.push_back(make_result(sel.cases[jp->case_index], clients[jp->target_index].name,
+                                          jp->started_at, std::move(outcome)));
             progress.case_finished(results.back());
             launch();
           });
@@ -442,7 +423,7 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
           io, *j.runner, pt.engine_target, [&, jp = &j](script::case_outcome outcome) {
             --running;
             const auto& jc = sel.cases[jp->case_index];
-            results.push_back(make_result(jc, targets[jp->target_index]->desc, jp->started_at,
+            results.push_back(make_result(jc, targets[jp->target_index]->desc.name, jp->started_at,
                                           std::move(outcome)));
             progress.case_finished(results.back());
             launch();

@@ -234,23 +234,7 @@ class scenario_parser {
       parse_client(doc, sc);
       return sc;
     }
-    const std::string lvl = r_.required_string(doc, "", "level");
-    auto parsed_level = script::parse_level(lvl);
-    if (!parsed_level) {
-      r_.fail("/level",
-              "expected one of MUST, MUST NOT, SHOULD, SHOULD NOT, MAY, DERIVED, IMPL, BCP");
-    }
-    sc.lvl = *parsed_level;
-    if (!doc.contains("references")) {
-      r_.fail("", "missing required field \"references\"");
-    }
-    sc.references = r_.string_list(doc["references"], "/references");
-    if (sc.references.empty()) {
-      r_.fail("/references", "at least one reference (RFC section, CVE, parameter) is required");
-    }
-    if (doc.contains("tags")) {
-      sc.tags = r_.string_list(doc["tags"], "/tags");
-    }
+    parse_common_tail(doc, sc);
     if (doc.contains("requires")) {
       sc.requires_traits = r_.string_list(doc["requires"], "/requires");
       for (std::size_t i = 0; i < sc.requires_traits.size(); ++i) {

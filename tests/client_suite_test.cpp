@@ -84,7 +84,7 @@ TEST(ClientTarget, SetupAndTeardownRunOnceAroundTheCases) {
   fs::create_directories(dir);
   const fs::path marks = dir / "marks";
   auto write_target = [&](const std::string& name, const std::string& setup) {
-    const fs::path file = dir / (name + ".json");
+    fs::path file = dir / (name + ".json");
     std::ofstream(file) << fmt::format(
         R"({{"kind": "client", "name": "{}", "policy": "may",
   "command": ["{}", "send", "--host", "{{host}}", "--port", "{{port}}", "--policy", "may"],
