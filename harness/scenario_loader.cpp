@@ -496,7 +496,8 @@ class scenario_parser {
         auto cert = script::parse_server_cert(r_.string_at(t["certificate"], tp + "/certificate"));
         if (!cert) {
           r_.fail(tp + "/certificate",
-                  "expected one of valid, expired, wrong-name, self-signed, leaf-only");
+                  "expected one of valid, expired, wrong-name, self-signed, leaf-only, untrusted, "
+                  "client-auth-only, san-mismatch");
         }
         c.tls.cert = *cert;
       }

@@ -21,6 +21,7 @@
 
 #include "simulator/engine/io_detail.hpp"
 #include "simulator/tls/context.hpp"
+#include "simulator/tls/fingerprint.hpp"
 #include "simulator/tls/pki.hpp"
 
 namespace smtpsim::engine {
@@ -58,6 +59,15 @@ tls::tls_config server_tls_config(const script::fake_tls& t, const tls::test_pki
       break;
     case script::server_cert::self_signed:
       name = "self-signed";
+      break;
+    case script::server_cert::untrusted:
+      name = "untrusted";
+      break;
+    case script::server_cert::client_auth_only:
+      name = "client-auth-only";
+      break;
+    case script::server_cert::san_mismatch:
+      name = "san-mismatch";
       break;
   }
   const auto& cert = pki.at(name);
@@ -358,6 +368,18 @@ asio::awaitable<script::server_effects> fake_server_listener::impl::start_tls(
   }
   facts.established = true;
   result.tls.push_back(facts);
+  {
+    // The client certificate's six fingerprints, as relay_clientcerts takes them.
+    std::unique_ptr<X509, decltype(&X509_free)> peer(
+        SSL_get1_peer_certificate(c->tls->native_handle()), &X509_free);
+    if (peer) {
+      const tls::fingerprint_set f = tls::fingerprints_of(peer.get());
+      c->session.note_client_cert_fingerprints(
+          {"cert sha256 " + f.cert_sha256, "cert sha1 " + f.cert_sha1, "cert md5 " + f.cert_md5,
+           "pubkey sha256 " + f.pubkey_sha256, "pubkey sha1 " + f.pubkey_sha1,
+           "pubkey md5 " + f.pubkey_md5});
+    }
+  }
   co_return c->session.on_tls_established(facts);
 }
 

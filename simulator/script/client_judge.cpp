@@ -249,6 +249,12 @@ match evaluate(const client_condition& w, const client_facts& f) {
     }
     m.observed.emplace_back(any ? "a client certificate was presented"
                                 : "no client certificate was presented");
+    for (const auto& c : f.connections) {
+      if (c.client_cert_sent && !c.client_cert_fingerprints.empty()) {
+        m.observed.push_back("its fingerprints: " + join(c.client_cert_fingerprints, "; "));
+        break;
+      }
+    }
   }
   if (w.close_notify) {
     bool hit = false;

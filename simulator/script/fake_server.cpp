@@ -54,13 +54,20 @@ std::string_view to_string(server_cert c) {
       return "self-signed";
     case server_cert::leaf_only:
       return "leaf-only";
+    case server_cert::untrusted:
+      return "untrusted";
+    case server_cert::client_auth_only:
+      return "client-auth-only";
+    case server_cert::san_mismatch:
+      return "san-mismatch";
   }
   return "valid";
 }
 
 std::optional<server_cert> parse_server_cert(std::string_view text) {
   for (auto c : {server_cert::valid, server_cert::expired, server_cert::wrong_name,
-                 server_cert::self_signed, server_cert::leaf_only}) {
+                 server_cert::self_signed, server_cert::leaf_only, server_cert::untrusted,
+                 server_cert::client_auth_only, server_cert::san_mismatch}) {
     if (to_string(c) == text) {
       return c;
     }

@@ -31,11 +31,14 @@ namespace smtpsim::script {
 
 // server_cert names the certificate the fake server presents (test PKI names in brackets).
 enum class server_cert : std::uint8_t {
-  valid,        // "server": localhost, mx.test, 127.0.0.1, ::1; chain with the intermediate
-  expired,      // "expired"
-  wrong_name,   // "wrong-name": wrong-name.test only
-  self_signed,  // "self-signed"
-  leaf_only,    // "server" without its intermediate (an incomplete chain)
+  valid,             // "server": localhost, mx.test, 127.0.0.1, ::1; chain with the intermediate
+  expired,           // "expired"
+  wrong_name,        // "wrong-name": wrong-name.test only
+  self_signed,       // "self-signed"
+  leaf_only,         // "server" without its intermediate (an incomplete chain)
+  untrusted,         // "untrusted": the server names, from a CA the client is not given
+  client_auth_only,  // "client-auth-only": extendedKeyUsage clientAuth only
+  san_mismatch,      // "san-mismatch": CN localhost, DNS SAN san-only.test
 };
 std::string_view to_string(server_cert c);
 std::optional<server_cert> parse_server_cert(std::string_view text);
@@ -126,7 +129,10 @@ struct connection_record {
   bool tls_established = false;
   bool client_cert_sent = false;
   std::string client_cert_sha256, client_pubkey_sha256;  // Postfix colon-hex
-  bool message_accepted = false;                         // a message reached "250" after DATA
+  // client_cert_fingerprints: all six, "cert sha256 AB:...", "pubkey md5 ..." (engine-filled),
+  // the forms relay_clientcerts takes for each smtpd_tls_fingerprint_digest.
+  std::vector<std::string> client_cert_fingerprints;
+  bool message_accepted = false;  // a message reached "250" after DATA
   bool message_in_tls = false;
   std::string message;  // the content (bounded)
   // tls_wait: from the moment TLS was due (connect in wrapper mode, our 220 to STARTTLS) to the
@@ -185,6 +191,10 @@ class fake_server_session {
   void on_closed(bool clean);
   // note_tls_wait records how long the client took to send its first byte when TLS was due.
   void note_tls_wait(std::chrono::milliseconds waited) { record_.tls_wait = waited; }
+  // note_client_cert_fingerprints records the client certificate's six fingerprints.
+  void note_client_cert_fingerprints(std::vector<std::string> lines) {
+    record_.client_cert_fingerprints = std::move(lines);
+  }
 
   bool closed() const { return closed_; }
   bool tls_active() const { return tls_; }

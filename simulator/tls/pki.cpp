@@ -116,6 +116,24 @@ const std::vector<cert_spec>& pki_table() {
       cert_spec("self-signed", server,
                 "self-signed server leaf for the server names (c.wrapper.cert-validated); also a "
                 "client certificate from no CA (ccert.untrusted-ca-still-matches)"),
+      cert_spec("other-ca", root_ca,
+                "a second root CA that peers are never given: what it issues is untrusted")
+          .cn("smtpsim untrusted root CA"),
+      cert_spec("untrusted", server,
+                "server leaf for the server names from a CA the client does not trust "
+                "(c.broken.cert-invalid/untrusted)")
+          .issued_by("other-ca"),
+      cert_spec("client-auth-only", server,
+                "server leaf for the server names whose extendedKeyUsage allows clientAuth only "
+                "(c.tls.eku)")
+          .issued_by("intermediate")
+          .eku("clientAuth"),
+      cert_spec("san-mismatch", server,
+                "server leaf whose CN is localhost but whose DNS subjectAltName is san-only.test "
+                "(c.tls.san-before-cn: the SAN wins, so it does not match localhost)")
+          .issued_by("intermediate")
+          .cn("localhost")
+          .dns({"san-only.test"}),
   };
   return table;
 }

@@ -32,6 +32,9 @@ struct issued_cert {
 //   "expired"       server leaf for the same names whose validity ended in the past
 //   "wrong-name"    server leaf for wrong-name.test only
 //   "self-signed"   self-signed server leaf for the same names
+//   "other-ca", "untrusted"  a root peers are not given, and a server leaf it issued
+//   "client-auth-only"       server leaf whose extendedKeyUsage is clientAuth only
+//   "san-mismatch"           CN localhost, DNS subjectAltName san-only.test
 struct test_pki {
   std::map<std::string, issued_cert> certs;
 

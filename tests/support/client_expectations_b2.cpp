@@ -38,6 +38,14 @@ void add_b2_expectations(client_expectations& e) {
       "c.tls.min-version/tls1.1@reference-client-verify",
   });
   e["accepts-any-cert"].insert({
+      "c.broken.cert-invalid/untrusted@reference-client-secure",
+      "c.broken.cert-invalid/untrusted@reference-client-verify",
+      "c.tls.eku@reference-client-secure",
+      "c.tls.eku@reference-client-verify",
+      "c.tls.eku@reference-client-wrapper-verify",
+      "c.tls.san-before-cn@reference-client-secure",
+      "c.tls.san-before-cn@reference-client-verify",
+      "c.tls.san-before-cn@reference-client-wrapper-verify",
       "c.broken.cert-invalid/expired@reference-client-secure",
       "c.broken.cert-invalid/expired@reference-client-verify",
       "c.broken.cert-invalid/self-signed@reference-client-secure",
