@@ -57,6 +57,19 @@ int processes_mentioning(const std::string& needle) {
   return n;
 }
 
+// open_sockets counts this process's socket descriptors (listeners and connections).
+int open_sockets() {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = fs::read_symlink(entry.path(), ec);
+    if (!ec && target.string().rfind("socket:", 0) == 0) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 TEST(ClientSuite, ReferenceClientPassesEveryClientCheckUnderEveryPolicy) {
   auto o = client_options();
   reports::run_result run;
@@ -145,9 +158,11 @@ TEST_P(HostileClient, GetsAVerdictInTimeAndLeavesNothingBehind) {
                            fmt::arg("source", std::getenv("SMTPSIM_SOURCE_DIR")))};
   reports::run_result run;
   std::ostringstream log;
+  const int sockets_before = open_sockets();
   const auto t0 = std::chrono::steady_clock::now();
   harness::run_suite(o, log, &run);
   const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LE(open_sockets(), sockets_before) << "a fake server's port or connection was left open";
   ASSERT_EQ(run.cases.size(), 1u);
   EXPECT_EQ(run.cases[0].outcome.final_verdict, h.expected)
       << run.cases[0].outcome.reason << "\n"
