@@ -325,11 +325,12 @@ class scenario_parser {
 
   std::string one_of(const json& j, const std::string& ptr,
                      std::initializer_list<std::string_view> words) {
-    const std::string v = r_.string_at(j, ptr);
+    std::string v = r_.string_at(j, ptr);
     if (std::find(words.begin(), words.end(), v) == words.end()) {
       std::string list;
       for (auto w : words) {
-        list += (list.empty() ? "" : ", ") + std::string(w);
+        list += list.empty() ? "" : ", ";
+        list += w;
       }
       r_.fail(ptr, fmt::format("expected one of {}", list));
     }
@@ -786,7 +787,7 @@ class scenario_parser {
           r_.fail(ptr + "/closed", "expected true, \"clean\" or \"unclean\"");
         }
       } else if (!v.is_boolean() || !v.get<bool>()) {
-        r_.fail(ptr + "/" + key, "expected true");
+        r_.fail(fmt::format("{}/{}", ptr, key), "expected true");
       }
     }
     if (needs_match && found != 1) {

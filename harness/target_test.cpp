@@ -50,8 +50,8 @@ class TargetFile : public ::testing::Test {
   fs::path write(const std::string& text) {
     // ctest runs each test in its own process, concurrently: one file per test and process.
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const fs::path p = fs::temp_directory_path() / ("smtpsim-target-" + std::string(info->name()) +
-                                                    "-" + std::to_string(::getpid()) + ".json");
+    fs::path p = fs::temp_directory_path() / ("smtpsim-target-" + std::string(info->name()) + "-" +
+                                              std::to_string(::getpid()) + ".json");
     std::ofstream(p) << text;
     return p;
   }

@@ -39,7 +39,7 @@ class JunitXml : public ::testing::Test {
 
   // write stores the JUnit XML of `run` and returns its path.
   std::filesystem::path write(const run_result& run, std::string_view name = "junit.xml") {
-    const auto path = dir_ / name;
+    auto path = dir_ / name;
     write_junit(run, path);
     return path;
   }

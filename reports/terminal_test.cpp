@@ -167,6 +167,7 @@ TEST(ProgressPrinter, KeepsLinesWholeWhenCasesFinishOnSeveralThreads) {
   constexpr int per_thread = 50;
   printer.start(threads * per_thread);
   std::vector<std::thread> workers;
+  workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&printer, t] {
       for (int i = 0; i < per_thread; ++i) {

@@ -139,6 +139,7 @@ TEST(Cli, InterruptedRunLeavesAValidReport) {
   std::vector<std::string> args = {binary,   "run", "--progress", "plain",
                                    "--jobs", "2",   "--out",      out.string()};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) {
     argv.push_back(a.data());
   }

@@ -95,7 +95,7 @@ using tls_stream = ssl::stream<recording_stream>;
 
 // connection is one TCP connection, upgraded to TLS in place when asked.
 struct connection {
-  explicit connection(asio::any_io_executor ex) : sock(ex), rec(sock) {}
+  explicit connection(const asio::any_io_executor& ex) : sock(ex), rec(sock) {}
 
   tcp::socket sock;
   recording_stream rec;
@@ -343,7 +343,8 @@ class case_player {
     co_return r;
   }
 
-  asio::awaitable<io_result> do_await_delivery(asio::any_io_executor ex, const action& a) {
+  // `ex` refers to execute's own copy, which outlives this awaited call.
+  asio::awaitable<io_result> do_await_delivery(const asio::any_io_executor& ex, const action& a) {
     io_result r;
     const auto until = script::clock::now() + a.timeout;
     asio::steady_timer t(ex);

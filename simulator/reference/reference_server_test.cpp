@@ -60,7 +60,7 @@ struct sink {
 };
 
 std::unique_ptr<reference_server> start_server(reference_options options = {},
-                                               std::shared_ptr<sink> out = nullptr) {
+                                               const std::shared_ptr<sink>& out = nullptr) {
   options.pki = test_pki();
   options.login.password = "s3cret";
   if (std::getenv("SMTPSIM_TEST_LOG") != nullptr) {

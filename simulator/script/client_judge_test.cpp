@@ -7,7 +7,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-client_command cmd(std::string line, bool tls, bool early = false, std::string after = {}) {
+client_command cmd(const std::string& line, bool tls, bool early = false, std::string after = {}) {
   client_command c;
   c.line = line;
   const auto sp = line.find(' ');
