@@ -141,6 +141,11 @@ std::string resolve_dot_slash(const std::string& word, const fs::path& folder) {
 
 }  // namespace
 
+std::string expand_braces(std::string_view word,
+                          const std::function<std::string(std::string_view)>& value) {
+  return expand_word(word, value);
+}
+
 std::optional<client_policy> parse_client_policy(std::string_view word) {
   for (const auto& [policy, name] : policy_words) {
     if (name == word) {

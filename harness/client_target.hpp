@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -77,6 +78,12 @@ struct placeholder_values {
 // {name} (naming it) or an unmatched brace.
 std::vector<std::string> fill_placeholders(const std::vector<std::string>& argv,
                                            const placeholder_values& values);
+
+// expand_braces does the placeholder syntax of one word for any set of names: each {name} is
+// replaced by value(name), {{ and }} are literal braces. Throws std::invalid_argument for an
+// unmatched brace; value() may throw std::invalid_argument for a name it does not know.
+std::string expand_braces(std::string_view word,
+                          const std::function<std::string(std::string_view)>& value);
 
 // check_placeholders checks every word of command, setup and teardown (setup and teardown may
 // not use per-case placeholders). Throws config_error naming t.file (or "--client") and the

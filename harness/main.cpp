@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "simulator/reference/fault.hpp"
+#include "simulator/reference/reference_client.hpp"
 #include "simulator/reference/reference_server.hpp"
 #include "simulator/tls/pki.hpp"
 
@@ -144,7 +145,7 @@ int cmd_pki(const fs::path& out) {
 
 int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults,
               const fs::path& pki_dir, const std::vector<std::string>& ports,
-              const std::string& bind) {
+              const std::string& bind, int relay_port) {
   if (list_faults) {
     for (const auto& f : smtpsim::reference::all_faults()) {
       std::cout << fmt::format("{:<36} {}\n", f.name, f.sentence);
@@ -180,6 +181,21 @@ int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults,
     }
   }
   opts.on_log = [](std::string_view line) { std::cerr << line << "\n"; };
+  if (relay_port > 0) {
+    // Like an MTA's relayhost: each accepted message (our Received header on top) is passed on
+    // in plaintext before the client gets its 250, e.g. to the capture sink of `smtpsim run`.
+    opts.on_delivery = [relay_port](const smtpsim::reference::delivered_message& m) {
+      smtpsim::reference::client::client_options co;
+      co.port = static_cast<std::uint16_t>(relay_port);
+      co.session.policy = smtpsim::reference::client::tls_policy::none;
+      co.session.helo_name = "mx.test";
+      co.session.mail_from = m.reverse_path;
+      co.session.rcpt_to = m.recipients;
+      co.session.message = m.content;
+      const auto r = smtpsim::reference::client::run_reference_client(co);
+      std::cerr << fmt::format("relay to 127.0.0.1:{}: {}\n", relay_port, r.message);
+    };
+  }
   if (!pki_dir.empty()) {
     smtpsim::tls::write_pki(*opts.pki, pki_dir);
   }
@@ -244,6 +260,7 @@ int main(int argc, char** argv) {
   fs::path serve_pki;
   std::vector<std::string> serve_ports;
   std::string serve_bind = "127.0.0.1";
+  int serve_relay_port = 0;
   auto* serve = app.add_subcommand("serve", "run the reference server on loopback until Ctrl-C");
   serve->add_option("--fault", serve_faults, "break one thing on purpose (repeatable)")
       ->type_name("FAULT");
@@ -254,6 +271,12 @@ int main(int argc, char** argv) {
       ->type_name("LISTENER=PORT");
   serve->add_option("--bind", serve_bind, "address to listen on (loopback only)")
       ->check(CLI::IsMember({"127.0.0.1", "::1"}));
+  serve
+      ->add_option("--relay-port", serve_relay_port,
+                   "pass every accepted message on to 127.0.0.1:PORT in plaintext (e.g. the "
+                   "capture sink of a started target)")
+      ->check(CLI::Range(1, 65535))
+      ->type_name("PORT");
 
   fs::path pki_out;
   auto* pki = app.add_subcommand("pki", "write the test CA and certificates to a folder");
@@ -302,7 +325,8 @@ int main(int argc, char** argv) {
       return smtpsim::harness::play_case(play_opts, std::cout);
     }
     if (*serve) {
-      return cmd_serve(serve_faults, list_faults, serve_pki, serve_ports, serve_bind);
+      return cmd_serve(serve_faults, list_faults, serve_pki, serve_ports, serve_bind,
+                       serve_relay_port);
     }
     if (*pki) {
       return cmd_pki(pki_out);

@@ -4,11 +4,14 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "simulator/engine/client_engine.hpp"
@@ -25,8 +29,10 @@
 
 #include "harness/client_run.hpp"
 #include "harness/client_target.hpp"
+#include "harness/process.hpp"
 #include "harness/reference_target.hpp"
 #include "harness/scenario_loader.hpp"
+#include "harness/started_target.hpp"
 #include "harness/target.hpp"
 #include "reports/junit.hpp"
 #include "reports/markdown.hpp"
@@ -90,7 +96,41 @@ reference::fault_set parse_faults(const std::vector<std::string>& names) {
 struct prepared_target {
   server_target desc;
   engine::client_target engine_target;
+  std::unique_ptr<started_target> started;  // targets the harness starts (setup, sink)
+  std::string setup_error;                  // every case is an ERROR with it
+  std::string skip_reason;                  // every case is a SKIP with it (missing programs)
 };
+
+// apply_expected_failures turns a FAIL of a case the target lists into XFAIL (with the reason)
+// and a PASS of a listed case into XPASS.
+void apply_expected_failures(script::case_outcome& outcome,
+                             const std::map<std::string, std::string>& expected,
+                             const script::scenario_case& c) {
+  for (const auto& [glob, reason] : expected) {
+    if (!glob_match(glob, c.case_id) && !glob_match(glob, c.sc->id)) {
+      continue;
+    }
+    if (outcome.final_verdict == script::verdict::fail) {
+      outcome.final_verdict = script::verdict::xfail;
+      outcome.reason = fmt::format("{} (expected failure: {})", outcome.reason, reason);
+    } else if (outcome.final_verdict == script::verdict::pass) {
+      outcome.final_verdict = script::verdict::xpass;
+      outcome.reason = fmt::format("listed as an expected failure ({}), but passed", reason);
+    }
+    return;
+  }
+}
+
+script::case_outcome verdict_only(script::verdict v, std::string reason) {
+  script::case_outcome out;
+  out.final_verdict = v;
+  out.reason = reason;
+  script::judgment j;
+  j.v = v;
+  j.reason = std::move(reason);
+  out.judgments.push_back(std::move(j));
+  return out;
+}
 
 // job is one case against one target; it lives until the run ends (the engine keeps
 // references to its runner).
@@ -285,7 +325,86 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
     client_env.stop = &stop_clients;
   }
 
+  // Signals are caught from here on (Asio's handler replaces the default, which would end the
+  // harness without a teardown); they are seen while the targets start and while cases run.
   reports::run_result run;
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) {
+      run.interrupted = true;
+      stop_clients = true;
+      io.stop();
+    }
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // Server targets the harness starts: ports, PKI, sink, setup, readiness. A failed start makes
+  // each of the target's cases an ERROR that says why; the teardown runs in any case.
+  std::optional<tls::test_pki> started_pki;
+  fs::path started_scratch;  // when no reports are written
+  std::set<std::string> started_dirs;
+  const std::function<bool()> interrupted = [&] {
+    io.poll();
+    return run.interrupted;
+  };
+  for (auto& pt : targets) {
+    server_target& d = pt->desc;
+    if (!d.started()) {
+      continue;
+    }
+    std::vector<std::string> missing;
+    for (const auto& p : d.requires_programs) {
+      if (!find_program(p)) {
+        missing.push_back(p);
+      }
+    }
+    if (!missing.empty()) {
+      pt->skip_reason = fmt::format("the target needs {}, which is not installed (not in PATH)",
+                                    fmt::join(missing, ", "));
+      continue;
+    }
+    if (!started_pki) {
+      started_pki = tls::make_test_pki();
+    }
+    fs::path base;
+    if (o.write_reports) {
+      base = fs::absolute(o.out_dir) / "targets";
+    } else {
+      if (started_scratch.empty()) {
+        started_scratch = fs::temp_directory_path() /
+                          fmt::format("smtpsim-run-{}-{}", ::getpid(), random_run_id());
+      }
+      base = started_scratch / "targets";
+    }
+    std::string dir = started_target_dir_name(d);
+    for (int n = 2; !started_dirs.insert(dir).second; ++n) {
+      dir = fmt::format("{}-{}", started_target_dir_name(d), n);
+    }
+    pt->started = std::make_unique<started_target>(
+        d, base / dir, fs::path(SMTPSIM_SOURCE_SCENARIOS).parent_path(), *started_pki);
+    if (!run.interrupted) {
+      out << fmt::format("starting target {} ...\n", d.name) << std::flush;
+      pt->setup_error = pt->started->start(interrupted);
+    } else {
+      pt->setup_error = "the run was interrupted before the target was started";
+    }
+    if (!pt->setup_error.empty()) {
+      out << fmt::format("error: target {}: {}\n", d.name, pt->setup_error);
+    }
+    for (const auto& [name, ep] : d.listeners) {
+      pt->engine_target.listeners[name] = ep;
+    }
+    pt->engine_target.pki = &*started_pki;
+    if (d.trust_pem.empty()) {
+      d.trust_pem = started_pki->ca_pem();
+    }
+    pt->engine_target.trust_pem = d.trust_pem;
+    if (pt->started->has_sink()) {
+      pt->engine_target.sink = &pt->started->sink();
+    }
+  }
+
   run.tool_version = SMTPSIM_VERSION;
   run.command_line = o.command_line;
   run.started_at = iso_now();
@@ -307,7 +426,6 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
         to_string(t.policy), t.wrapper ? "wrapper mode" : "STARTTLS", fmt::join(t.command, " "));
     run.targets.push_back(std::move(info));
   }
-  const auto t0 = std::chrono::steady_clock::now();
 
   // The work list: every server case against every server target, then every client case
   // against every client target.
@@ -351,7 +469,6 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
 
   // jobs outlive the event loop: abandoned coroutine frames (on a signal) die with `io`.
   std::list<job> jobs;
-  boost::asio::io_context io;
   std::vector<reports::case_result> results;
   std::size_t next = 0;
   std::size_t running = 0;
@@ -401,6 +518,16 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
       }
       ++next;
       const prepared_target& pt = *targets[w.target_index];
+      if (!pt.skip_reason.empty() || !pt.setup_error.empty()) {
+        const bool skip = !pt.skip_reason.empty();
+        results.push_back(make_result(
+            c, pt.desc.name, iso_now(),
+            verdict_only(skip ? script::verdict::skip : script::verdict::error,
+                         skip ? pt.skip_reason : "the target's setup failed: " + pt.setup_error)));
+        progress.case_started(c.case_id);
+        progress.case_finished(results.back());
+        continue;
+      }
       script::target_view view;
       for (const auto& [name, ep] : pt.desc.listeners) {
         view.listeners.insert(name);
@@ -423,6 +550,7 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
           io, *j.runner, pt.engine_target, [&, jp = &j](script::case_outcome outcome) {
             --running;
             const auto& jc = sel.cases[jp->case_index];
+            apply_expected_failures(outcome, targets[jp->target_index]->desc.expected_failures, jc);
             results.push_back(make_result(jc, targets[jp->target_index]->desc.name, jp->started_at,
                                           std::move(outcome)));
             progress.case_finished(results.back());
@@ -431,14 +559,6 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
     }
   };
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) {
-      run.interrupted = true;
-      stop_clients = true;
-      io.stop();
-    }
-  });
   launch();
   // The loop ends when every case is done (then the signal wait is the only work left) or on a
   // signal.
@@ -462,6 +582,17 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
         out << fmt::format("warning: {}: {}\n", clients[t].name, why);
       }
     }
+  }
+  for (auto& pt : targets) {
+    if (pt->started) {
+      if (std::string why = pt->started->stop(); !why.empty()) {
+        out << fmt::format("warning: target {}: {}\n", pt->desc.name, why);
+      }
+    }
+  }
+  if (!started_scratch.empty()) {
+    std::error_code ignored;
+    fs::remove_all(started_scratch, ignored);
   }
   if (reference) {
     reference->stop();

@@ -5,6 +5,7 @@
 // chain against). It comes from URLs on the command line, from a target file, or is the
 // built-in reference server (harness/reference_target.hpp).
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -27,7 +28,40 @@ struct server_target {
   script::bindings vars;
   std::string server_name;  // SNI sent in handshakes; "" = none
   std::string trust_pem;    // CA certificates the server chain is checked against (recorded only)
+
+  // Target files may describe a server the harness starts itself (docs/targets.md, "Server
+  // targets"): setup and teardown run once around the run, with placeholders ({instance_dir},
+  // {pki_dir}, {sink_port}, {port:NAME}, {source_dir}, {run_dir}); "./" at the start of a word
+  // is the target file's folder.
+  std::vector<std::string> setup, teardown;
+  std::chrono::milliseconds setup_timeout{120000};    // setup must exit within this
+  std::chrono::milliseconds ready_timeout{30000};     // then every listener must accept
+  std::chrono::milliseconds teardown_timeout{60000};  // teardown must exit within this
+  bool sink = false;  // the harness runs a capture SMTP server on {sink_port} (trait "sink")
+  // allocated_ports: listeners whose port the harness picks (no port in the file's URL);
+  // port_aliases: listener -> the listener whose port it shares ("smtp://HOST:{port:OTHER}").
+  std::set<std::string, std::less<>> allocated_ports;
+  std::map<std::string, std::string, std::less<>> port_aliases;
+  std::vector<std::string> requires_programs;            // missing: every case is a SKIP
+  std::map<std::string, std::string> expected_failures;  // case id glob -> reason
+  std::filesystem::path file;                            // the target file, if any
+
+  // started is true when the harness starts the target (it has a setup or a sink).
+  bool started() const { return !setup.empty() || sink; }
 };
+
+// server_placeholder_values are what the harness substitutes into a server target's setup and
+// teardown.
+struct server_placeholder_values {
+  std::string instance_dir, pki_dir, sink_port, source_dir, run_dir;
+  std::map<std::string, std::string, std::less<>> ports;  // listener name -> port
+};
+
+// fill_server_placeholders expands {instance_dir} {pki_dir} {sink_port} {port:NAME}
+// {source_dir} {run_dir} in each word ({{ and }} are literal braces). Throws
+// std::invalid_argument naming an unknown placeholder or listener.
+std::vector<std::string> fill_server_placeholders(const std::vector<std::string>& argv,
+                                                  const server_placeholder_values& values);
 
 // listener_url is "smtp://host:port" (plaintext first; STARTTLS) or "smtps://host:port" (TLS from
 // the first byte, RFC 8314). IPv6 hosts go in brackets: smtp://[::1]:2525.

@@ -1,6 +1,8 @@
 #include "harness/target.hpp"
 
 #include <fstream>
+#include <set>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +91,106 @@ TEST_F(TargetFile, UnknownFieldsAreErrors) {
     FAIL();
   } catch (const config_error& e) {
     EXPECT_EQ(e.pointer(), "/start");
+  }
+}
+
+TEST_F(TargetFile, StartedTargetsGetSetupTeardownSinkAndPortsFromTheHarness) {
+  const fs::path f = write(R"({
+  "kind": "server",
+  "listeners": {
+    "starttls": "smtp://127.0.0.1",
+    "tls_required": "smtp://127.0.0.1:{port:starttls}",
+    "wrapper": "smtps://127.0.0.1:10465"
+  },
+  "setup": ["./ctl", "start", "{instance_dir}", "{pki_dir}", "{sink_port}", "--p={port:starttls}"],
+  "teardown": ["./ctl", "stop", "{instance_dir}"],
+  "ready_timeout_ms": 5000,
+  "sink": true,
+  "requires_programs": ["sh"],
+  "expected_failures": {"auth.*": "a reason"}
+})");
+  const auto t = load_target_file(f);
+  EXPECT_TRUE(t.started());
+  EXPECT_TRUE(t.sink);
+  EXPECT_EQ(t.traits.count("sink"), 1u);
+  EXPECT_EQ(t.setup.at(0), (fs::absolute(f).parent_path() / "ctl").string());
+  EXPECT_EQ(t.teardown.at(2), "{instance_dir}");
+  EXPECT_EQ(t.ready_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(t.allocated_ports, (std::set<std::string, std::less<>>{"starttls"}));
+  EXPECT_EQ(t.port_aliases.at("tls_required"), "starttls");
+  EXPECT_EQ(t.listeners.at("starttls").port, 0);
+  EXPECT_EQ(t.listeners.at("wrapper").port, 10465);
+  EXPECT_EQ(t.expected_failures.at("auth.*"), "a reason");
+  EXPECT_EQ(t.requires_programs, std::vector<std::string>{"sh"});
+}
+
+TEST_F(TargetFile, FixedTargetsAreNotStarted) {
+  const auto t = load_target_file(write(R"({"listeners": {"starttls": "smtp://a:25"}})"));
+  EXPECT_FALSE(t.started());
+  EXPECT_TRUE(t.setup.empty());
+}
+
+TEST(ServerPlaceholders, FillEveryNameAndRefuseUnknownOnes) {
+  server_placeholder_values v;
+  v.instance_dir = "/i";
+  v.pki_dir = "/p";
+  v.sink_port = "2600";
+  v.source_dir = "/s";
+  v.run_dir = "/r";
+  v.ports["starttls"] = "2525";
+  const auto out =
+      fill_server_placeholders({"{instance_dir}/x", "{pki_dir}", "{sink_port}:{port:starttls}",
+                                "{source_dir}{run_dir}", "{{lit}}"},
+                               v);
+  EXPECT_EQ(out, (std::vector<std::string>{"/i/x", "/p", "2600:2525", "/s/r", "{lit}"}));
+  EXPECT_THROW(fill_server_placeholders({"{port:wrapper}"}, v), std::invalid_argument);
+  EXPECT_THROW(fill_server_placeholders({"{instance}"}, v), std::invalid_argument);
+  EXPECT_THROW(fill_server_placeholders({"{pki_dir"}, v), std::invalid_argument);
+}
+
+struct bad_started_file {
+  const char* text;
+  const char* pointer;
+  std::size_t line, column;
+  const char* message;  // a part of the message
+};
+
+TEST_F(TargetFile, ErrorsInStartedTargetsNameFilePointerAndPosition) {
+  const bad_started_file cases[] = {
+      {R"({"listeners": {"starttls": "smtp://127.0.0.1"}})", "/listeners/starttls", 1, 28,
+       "the harness picks one only for a target it starts"},
+      {"{\"listeners\": {\"starttls\": \"smtp://127.0.0.1\"},\n \"setup\": [\"x\", "
+       "\"{instanse_dir}\"]}",
+       "/setup/1", 2, 17, "unknown placeholder {instanse_dir}"},
+      {R"({"listeners": {"starttls": "smtp://127.0.0.1"}, "setup": ["x", "{port:wrapper}"]})",
+       "/setup/1", 1, 64, "no listener \"wrapper\""},
+      {R"({"listeners": {"starttls": "smtp://127.0.0.1"}, "setup": ["x", "{sink_port}"]})",
+       "/setup/1", 1, 64, "needs \"sink\": true"},
+      {R"({"listeners": {"a": "smtp://h:{port:b}"}, "setup": ["x"]})", "/listeners/a", 1, 21,
+       "no other listener \"b\""},
+      {R"({"listeners": {"starttls": "smtp://h:1"}, "traits": ["sink"]})", "/traits/0", 1, 54,
+       "comes with \"sink\": true"},
+      {R"({"listeners": {"starttls": "smtp://h:1"}, "teardown": ["x"]})", "/teardown", 1, 55,
+       "a teardown needs a setup"},
+      {R"({"listeners": {"starttls": "smtp://h:1"}, "setup": []})", "/setup", 1, 52,
+       "non-empty array"},
+      {R"({"listeners": {"starttls": "smtp://h:1"}, "ready_timeout_ms": 0})", "/ready_timeout_ms",
+       1, 63, "milliseconds from 1"},
+      {R"({"listeners": {"starttls": "smtp://h:1"}, "expected_failures": {"x": ""}})",
+       "/expected_failures/x", 1, 70, "must not be empty"},
+      {R"({"kind": "client", "listeners": {"starttls": "smtp://h:1"}})", "/kind", 1, 10,
+       "\"kind\": \"server\""},
+  };
+  for (const auto& c : cases) {
+    try {
+      load_target_file(write(c.text));
+      ADD_FAILURE() << "accepted: " << c.text;
+    } catch (const config_error& e) {
+      EXPECT_EQ(e.pointer(), c.pointer) << c.text;
+      EXPECT_EQ(e.where().line, c.line) << c.text;
+      EXPECT_EQ(e.where().column, c.column) << c.text;
+      EXPECT_NE(e.message().find(c.message), std::string::npos) << e.message();
+    }
   }
 }
 
