@@ -350,9 +350,6 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
   };
   for (auto& pt : targets) {
     server_target& d = pt->desc;
-    if (!d.started()) {
-      continue;
-    }
     std::vector<std::string> missing;
     for (const auto& p : d.requires_programs) {
       if (!find_program(p)) {
@@ -362,6 +359,9 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
     if (!missing.empty()) {
       pt->skip_reason = fmt::format("the target needs {}, which is not installed (not in PATH)",
                                     fmt::join(missing, ", "));
+      continue;
+    }
+    if (!d.started()) {
       continue;
     }
     if (!started_pki) {
