@@ -218,6 +218,43 @@ TEST_F(StartedTarget, AnInterruptDuringSetupStopsItAndTearsDown) {
   EXPECT_EQ(run_json().at("interrupted"), true);
 }
 
+TEST_F(StartedTarget, AnInterruptDuringTheCasesStillTearsDown) {
+  const fs::path target = fake_target();
+  const std::string binary = SMTPSIM_BINARY;
+  const std::string out = (dir_ / "out").string();
+  const std::string target_arg = target.string();
+  // inject.starttls-ehlo-probe waits seconds for replies that never come: time to interrupt.
+  std::vector<char*> argv{const_cast<char*>(binary.c_str()),
+                          const_cast<char*>("run"),
+                          const_cast<char*>("--target"),
+                          const_cast<char*>(target_arg.c_str()),
+                          const_cast<char*>("--test"),
+                          const_cast<char*>("inject.starttls-ehlo-probe"),
+                          const_cast<char*>("--out"),
+                          const_cast<char*>(out.c_str()),
+                          nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  for (int i = 0; i < 800 && !fs::exists(instance() / "setup-ran"); ++i) {
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_TRUE(fs::exists(instance() / "setup-ran"));
+  std::this_thread::sleep_for(700ms);  // past the readiness wait, into the case
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  EXPECT_TRUE(fs::exists(instance() / "teardown-ran"));
+  const pid_t serve = std::stoi(slurp(instance() / "serve.pid"));
+  EXPECT_FALSE(alive(serve)) << "the fake target's server outlived the interrupted run";
+  EXPECT_EQ(run_json().at("interrupted"), true);
+}
+
 TEST_F(StartedTarget, MissingProgramsSkipTheTargetWithoutStartingIt) {
   const auto r =
       run("run --target " + fake_target({{"requires_programs", {"no-such-mta-program"}}}).string() +
