@@ -96,7 +96,7 @@ class StartedTarget : public ::testing::Test {
                 {"auth_password", "smtpsim-reference-password"}}},
               {"tls", {{"server_name", "mx.test"}}}};
     t.update(extra);
-    const fs::path f = dir_ / "fake.json";
+    fs::path f = dir_ / "fake.json";
     std::ofstream(f) << t.dump(2);
     return f;
   }
