@@ -124,6 +124,16 @@ TEST_F(TargetFile, StartedTargetsGetSetupTeardownSinkAndPortsFromTheHarness) {
   EXPECT_EQ(t.requires_programs, std::vector<std::string>{"sh"});
 }
 
+TEST_F(TargetFile, AllocatedPortsWorkForIpv6HostsToo) {
+  const auto t = load_target_file(write(R"({
+  "listeners": {"starttls": "smtp://[::1]", "tls_required": "smtp://[::1]:{port:starttls}"},
+  "setup": ["x", "{port:starttls}"]
+})"));
+  EXPECT_EQ(t.listeners.at("starttls").host, "::1");
+  EXPECT_EQ(t.allocated_ports.count("starttls"), 1u);
+  EXPECT_EQ(t.port_aliases.at("tls_required"), "starttls");
+}
+
 TEST_F(TargetFile, FixedTargetsAreNotStarted) {
   const auto t = load_target_file(write(R"({"listeners": {"starttls": "smtp://a:25"}})"));
   EXPECT_FALSE(t.started());
