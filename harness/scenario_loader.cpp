@@ -650,7 +650,7 @@ class scenario_parser {
     std::set<std::string> names;
     for (std::size_t i = 0; i < j.size(); ++i) {
       const std::string ptr = "/variants/" + std::to_string(i);
-      r_.expect_object(j[i], ptr, {"name", "tls"});
+      r_.expect_object(j[i], ptr, {"name", "tls", "vars"});
       script::variant v;
       v.name = r_.required_string(j[i], ptr, "name");
       if (!std::regex_match(v.name, name_pattern())) {
@@ -662,8 +662,39 @@ class scenario_parser {
       if (j[i].contains("tls")) {
         v.tls = parse_tls(j[i]["tls"], ptr + "/tls");
       }
+      if (j[i].contains("vars")) {
+        v.vars = parse_variant_vars(j[i]["vars"], ptr + "/vars");
+      }
+      // Every variant binds the same names, so that a step's ${name} never depends on which
+      // variant runs (a missing one would otherwise SKIP as "the target provides no value").
+      if (i > 0 && !same_keys(v.vars, sc.variants.front().vars)) {
+        r_.fail(j[i].contains("vars") ? ptr + "/vars" : ptr,
+                "every variant must bind the same names in \"vars\" as the first variant");
+      }
       sc.variants.push_back(std::move(v));
     }
+  }
+
+  // parse_variant_vars reads a variant's {"name": "value"} placeholder values.
+  script::bindings parse_variant_vars(const json& j, const std::string& ptr) {
+    if (!j.is_object() || j.empty()) {
+      r_.fail(ptr, "expected a non-empty object of \"name\": \"value\" strings");
+    }
+    script::bindings out;
+    for (const auto& [name, value] : j.items()) {
+      const std::string vp = ptr + "/" + escape_pointer_token(name);
+      if (!std::regex_match(name, std::regex("^[a-z][a-z0-9_]*$"))) {
+        r_.fail(vp, "a placeholder name is lower-case letters, digits and '_', e.g. \"seq\"", true);
+      }
+      out.emplace(name, r_.string_at(value, vp));
+    }
+    return out;
+  }
+
+  static bool same_keys(const script::bindings& a, const script::bindings& b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](const auto& x, const auto& y) { return x.first == y.first; });
   }
 
   script::tls_params parse_tls(const json& j, const std::string& ptr) {

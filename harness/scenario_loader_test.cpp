@@ -133,6 +133,37 @@ TEST(ScenarioLoader, VariantsExpandIntoNamedCases) {
   EXPECT_EQ(cases[1].case_id, "t.case/tls1.3");
 }
 
+TEST(ScenarioLoader, VariantVarsAreKeptPerVariant) {
+  const auto sc =
+      parse_scenario(doc("    {\"connect\": \"starttls\"},\n    {\"send_raw\": \"a${seq}b\"}",
+                         "  \"variants\": [{\"name\": \"lf\", \"vars\": {\"seq\": \"\\n.\\n\"}}, "
+                         "{\"name\": \"nul\", \"vars\": {\"seq\": \"\\u0000.\"}}],\n"),
+                     "s.json");
+  ASSERT_EQ(sc.variants.size(), 2u);
+  EXPECT_EQ(sc.variants[0].vars.at("seq"), "\n.\n");
+  EXPECT_EQ(sc.variants[1].vars.at("seq"), std::string("\0.", 2));
+  EXPECT_EQ(sc.steps[1].bytes.expand(sc.variants[1].vars), std::string("a\0.b", 4));
+}
+
+TEST(ScenarioLoader, VariantVarNamesAreChecked) {
+  expect_error(doc("    {\"connect\": \"starttls\"}",
+                   "  \"variants\": [{\"name\": \"a\", \"vars\": {\"Seq\": \"x\"}}],\n"),
+               "/variants/0/vars/Seq", 7, 39, "placeholder name");
+}
+
+TEST(ScenarioLoader, VariantVarValuesMustBeStrings) {
+  expect_error(doc("    {\"connect\": \"starttls\"}",
+                   "  \"variants\": [{\"name\": \"a\", \"vars\": {\"seq\": 1}}],\n"),
+               "/variants/0/vars/seq", 7, 46, "string");
+}
+
+TEST(ScenarioLoader, EveryVariantBindsTheSameVars) {
+  expect_error(doc("    {\"connect\": \"starttls\"}",
+                   "  \"variants\": [{\"name\": \"a\", \"vars\": {\"seq\": \"x\"}}, "
+                   "{\"name\": \"b\"}],\n"),
+               "/variants/1", 7, 53, "same names");
+}
+
 TEST(ScenarioLoader, EveryShippedScenarioLoads) {
   const auto set = load_scenarios(source_dir() / "scenarios");
   for (const auto& e : set.errors) {

@@ -221,6 +221,15 @@ TEST(ClientRunner, SubstitutesTargetValues) {
   EXPECT_EQ(d.next().bytes, "RCPT TO:<postmaster@mx.test>\r\n");
 }
 
+TEST(ClientRunner, VariantValuesFillAndOverrideTargetValues) {
+  driver d(
+      wrap(R"({"connect": "starttls"}, {"send_raw": "${seq}<${local_rcpt}>"})",
+           R"("variants": [{"name": "a", "vars": {"seq": "\r.\r", "local_rcpt": "x@y.test"}}],)"));
+  d.ok();
+  EXPECT_EQ(d.next().k, kind::write);
+  EXPECT_EQ(d.next().bytes, "\r.\r<x@y.test>");
+}
+
 TEST(ClientRunner, SkipsWhenAValueIsMissing) {
   driver d(wrap(R"({"connect": "starttls"}, {"send": "AUTH PLAIN ${auth_plain}"})"));
   const auto& o = d.finish();

@@ -294,7 +294,14 @@ bool matches(const matcher& m, const observation& o) {
 }
 
 client_runner::client_runner(const scenario_case& c, target_view target, timeouts limits)
-    : case_(c), target_(std::move(target)), limits_(limits), steps_(c.sc->steps) {}
+    : case_(c), target_(std::move(target)), limits_(limits), steps_(c.sc->steps) {
+  // A variant's own placeholder values win over the target's (docs/scenario-format.md §3.6).
+  if (case_.var != nullptr) {
+    for (const auto& [name, value] : case_.var->vars) {
+      target_.vars.insert_or_assign(name, value);
+    }
+  }
+}
 
 std::chrono::microseconds client_runner::since_start(clock::time_point t) const {
   return duration_cast<microseconds>(t - start_);

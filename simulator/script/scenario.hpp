@@ -165,6 +165,9 @@ struct step {
 struct variant {
   std::string name;  // appended to the id: "<id>/<name>"
   tls_params tls;
+  // vars: server-role scenarios, ${name} values for this case only (e.g. the byte sequence a
+  // smuggling case sends). They take precedence over the target's values of the same name.
+  bindings vars;
   // server: client-role scenarios, the fake server of this case (the scenario's "server" with
   // the variant's "server" merged over it).
   std::optional<fake_server_config> server;
