@@ -78,6 +78,64 @@ constexpr std::array<fault_info, fault_count> catalogue{{
     {fault::reply_before_greeting, "reply_before_greeting",
      "reply_before_greeting, if set, causes the server to hold its greeting for 200 ms and answer "
      "the commands received meanwhile before the 220 greeting (replies out of order)."},
+    {fault::auth_in_plaintext, "auth_in_plaintext",
+     "auth_in_plaintext, if set, causes the server to advertise and accept AUTH before TLS on "
+     "every listener, checking credentials sent in the clear (smtpd_tls_auth_only = no; "
+     "RFC 4954 §4)."},
+    {fault::auth_failure_wrong_status, "auth_failure_wrong_status",
+     "auth_failure_wrong_status, if set, causes the server to answer bad credentials with "
+     "535 5.7.1 instead of 535 5.7.8 (RFC 4954 §6)."},
+    {fault::auth_cancel_535, "auth_cancel_535",
+     "auth_cancel_535, if set, causes the server to take a client's `*` (cancel) as failed "
+     "credentials and answer 535 instead of 501 (RFC 4954 §4)."},
+    {fault::decode_auth_leniently, "decode_auth_leniently",
+     "decode_auth_leniently, if set, causes the server to decode AUTH responses leniently, "
+     "skipping characters outside the base64 alphabet and misplaced padding, so that `=AAA`, "
+     "`AAA=BBB` and `!!!!` are checked as credentials (535) instead of refused with 501 "
+     "(RFC 4954 §4)."},
+    {fault::cram_md5_takes_initial_response, "cram_md5_takes_initial_response",
+     "cram_md5_takes_initial_response, if set, causes the server to take an initial response "
+     "given with CRAM-MD5 (a server-first mechanism) as the answer to a challenge it never sent, "
+     "answering 535 instead of 501 (RFC 4954 §4)."},
+    {fault::allow_second_auth, "allow_second_auth",
+     "allow_second_auth, if set, causes the server to accept an AUTH after a successful AUTH "
+     "and authenticate again instead of answering 503 (RFC 4954 §4)."},
+    {fault::allow_auth_in_transaction, "allow_auth_in_transaction",
+     "allow_auth_in_transaction, if set, causes the server to accept AUTH during a mail "
+     "transaction instead of answering 503 (RFC 4954 §4)."},
+    {fault::unbounded_auth_line, "unbounded_auth_line",
+     "unbounded_auth_line, if set, causes the server to accept AUTH lines of any length (up to "
+     "1 MiB) and check their content as credentials (535) instead of answering 500 5.5.6 "
+     "(RFC 4954 §4)."},
+    {fault::auth_required_accepts_mail, "auth_required_accepts_mail",
+     "auth_required_accepts_mail, if set, causes the server to accept MAIL from a client that "
+     "has not authenticated on a listener that requires AUTH, instead of 530 5.7.0 "
+     "(RFC 4954 §6)."},
+    {fault::drop_after_first_auth_failure, "drop_after_first_auth_failure",
+     "drop_after_first_auth_failure, if set, causes the server to answer the first failed AUTH "
+     "with 535 and then 421 and close the connection (RFC 4954 §9 asks for at least three "
+     "attempts)."},
+    {fault::open_relay, "open_relay",
+     "open_relay, if set, causes the server to accept and deliver RCPT to any domain, routing "
+     "forms (%, !, quoted @, source routes, address literals) included, from any client "
+     "(RFC 2505 §2.1)."},
+    {fault::refuse_null_sender, "refuse_null_sender",
+     "refuse_null_sender, if set, causes the server to refuse the null reverse-path "
+     "`MAIL FROM:<>` with 553 5.1.7 (RFC 5321 §4.5.5, RFC 2505 §2.6.1)."},
+    {fault::lf_dot_lf_ends_data, "lf_dot_lf_ends_data",
+     "lf_dot_lf_ends_data, if set, causes the server to take `<LF>.<LF>` and `<LF>.<CR><LF>` "
+     "(the LF not preceded by CR) as the end of DATA and execute what follows as commands "
+     "(CVE-2023-51764/5/6; RFC 5321 §2.3.8)."},
+    {fault::cr_dot_ends_data, "cr_dot_ends_data",
+     "cr_dot_ends_data, if set, causes the server to take `<CR>.<CR>`, `<CR>.<LF>`, `<LF>.<CR>` "
+     "and `<CR>.<CR><LF>` (each CR and LF not part of a CRLF) as the end of DATA and execute "
+     "what follows as commands (RFC 5321 §2.3.8)."},
+    {fault::nul_dot_ends_data, "nul_dot_ends_data",
+     "nul_dot_ends_data, if set, causes the server to drop a NUL before looking for the end of "
+     "DATA, so `<CR><LF><NUL>.<CR><LF>` ends it and what follows is executed as commands."},
+    {fault::extra_cr_ends_data, "extra_cr_ends_data",
+     "extra_cr_ends_data, if set, causes the server to take `<CR><LF>.<CR><CR><LF>` as the end "
+     "of DATA and execute what follows as commands (checks.md smuggle.extra-cr)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

@@ -39,11 +39,26 @@ enum class fault : std::uint8_t {
   omit_close_notify,
   hang_on_starttls_before_ehlo,
   reply_before_greeting,
+  auth_in_plaintext,
+  auth_failure_wrong_status,
+  auth_cancel_535,
+  decode_auth_leniently,
+  cram_md5_takes_initial_response,
+  allow_second_auth,
+  allow_auth_in_transaction,
+  unbounded_auth_line,
+  auth_required_accepts_mail,
+  drop_after_first_auth_failure,
+  open_relay,
+  refuse_null_sender,
+  lf_dot_lf_ends_data,
+  cr_dot_ends_data,
+  nul_dot_ends_data,
+  extra_cr_ends_data,
 };
 
 // fault_count is the number of enumerators of `fault`.
-inline constexpr std::size_t fault_count =
-    static_cast<std::size_t>(fault::reply_before_greeting) + 1;
+inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::extra_cr_ends_data) + 1;
 
 // fault_info is one row of the fault catalogue: the fault, its snake_case name and the sentence
 // "<name>, if set, causes the server to ...".

@@ -55,6 +55,9 @@ std::vector<listener_spec> default_listeners() {
   server_policy weak;
   weak.plaintext_auth = true;
   add("plaintext_auth", listener_kind::starttls, weak);
+  server_policy submission;
+  submission.auth_required = true;
+  add("auth_required", listener_kind::starttls, submission);
   return out;
 }
 

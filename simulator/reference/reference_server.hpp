@@ -44,6 +44,8 @@ struct listener_spec {
 //                    its fingerprint recorded); without one, 554 to all but QUIT
 //   plaintext_auth   STARTTLS, and AUTH offered before TLS (the deliberately weaker listener some
 //                    state-reset checks need)
+//   auth_required    STARTTLS, AUTH only after TLS, and MAIL before AUTH gets 530 5.7.0
+//                    (a submission-style listener)
 std::vector<listener_spec> default_listeners();
 
 // reference_options configures a reference_server.

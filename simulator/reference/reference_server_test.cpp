@@ -241,15 +241,15 @@ class smtp_client {
 TEST(ReferenceServer, BindsEveryDefaultListenerOnAFreePort) {
   auto server = start_server();
   auto ports = server->ports();
-  ASSERT_EQ(ports.size(), 6U);
+  ASSERT_EQ(ports.size(), 7U);
   std::set<std::uint16_t> distinct;
   for (const auto& [name, port] : ports) {
     EXPECT_NE(port, 0) << name;
     distinct.insert(port);
   }
-  EXPECT_EQ(distinct.size(), 6U);
+  EXPECT_EQ(distinct.size(), 7U);
   for (const char* name : {"starttls", "wrapper", "tls_required", "tls_unavailable",
-                           "ccert_required", "plaintext_auth"}) {
+                           "ccert_required", "plaintext_auth", "auth_required"}) {
     EXPECT_EQ(ports.count(name), 1U) << name;
   }
 }
@@ -267,7 +267,7 @@ TEST(ReferenceServer, StartTlsUpgradeThenEhloInsideTls) {
   c.write("EHLO client.test\r\n");
   const std::string after = c.read_reply();
   EXPECT_EQ(after.find("STARTTLS"), std::string::npos) << after;
-  EXPECT_NE(after.find("250 AUTH PLAIN LOGIN\r\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("250 AUTH PLAIN LOGIN CRAM-MD5\r\n"), std::string::npos) << after;
   c.write("QUIT\r\n");
   EXPECT_EQ(c.read_reply(), "221 2.0.0 Bye\r\n");
   // RFC 8314 §3.4: a close_notify makes the end of the stream clean.
@@ -294,7 +294,7 @@ TEST(ReferenceServer, WrapperHandshakesThenGreets) {
   c.write("EHLO client.test\r\n");
   const std::string ehlo = c.read_reply();
   EXPECT_EQ(ehlo.find("STARTTLS"), std::string::npos) << ehlo;
-  EXPECT_NE(ehlo.find("AUTH PLAIN LOGIN"), std::string::npos) << ehlo;
+  EXPECT_NE(ehlo.find("AUTH PLAIN LOGIN CRAM-MD5"), std::string::npos) << ehlo;
   c.write("QUIT\r\n");
   EXPECT_EQ(c.read_reply(), "221 2.0.0 Bye\r\n");
   EXPECT_EQ(c.wait_closed(), asio::error::eof);

@@ -31,6 +31,9 @@ struct server_policy {
   // require_client_cert requests a client certificate in the handshake; if none is presented,
   // every command but QUIT gets 554 5.7.0 (RFC 3207 §4.1) (smtpd_tls_req_ccert).
   bool require_client_cert = false;
+  // auth_required refuses MAIL from a client that has not authenticated with
+  // 530 5.7.0 Authentication required (RFC 4954 §6; a submission listener).
+  bool auth_required = false;
   // public_mx marks a publicly referenced MX, which MUST NOT require STARTTLS for local
   // delivery (RFC 3207 §4). Informational for the conformant server.
   bool public_mx = false;

@@ -13,6 +13,7 @@
 #include "simulator/protocol/ehlo.hpp"
 #include "simulator/protocol/reply.hpp"
 
+#include "simulator/reference/sasl.hpp"
 #include "simulator/tls/base64.hpp"
 
 namespace smtpsim::reference {
@@ -90,6 +91,72 @@ bool allowed_before_tls(verb v) {
   return v == verb::noop || v == verb::ehlo || v == verb::starttls || v == verb::quit;
 }
 
+// unbounded_auth_line_length is the framer's limit under fault::unbounded_auth_line.
+constexpr std::size_t unbounded_auth_line_length = std::size_t{1} << 20U;
+
+// is_base64_char is true for the base64 alphabet without the pad (RFC 4648 §4).
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
+}
+
+// lenient_end is a look-alike end of DATA found by find_lenient_end: the octets [begin, end)
+// are the sequence; `standard` is true for the real "\r\n.\r\n".
+struct lenient_end {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool standard = false;
+};
+
+// find_lenient_end looks for the first end of DATA in `buf` (the content from its start) that
+// a server with the given faults takes: the real one always, the look-alikes per fault. A
+// sequence whose last octet could still change the verdict is not taken until more arrives.
+std::optional<lenient_end> find_lenient_end(std::string_view buf, const fault_set& f) {
+  const auto at = [&](std::size_t i) { return i < buf.size() ? buf[i] : '\0'; };
+  const auto crlf_at = [&](std::size_t i) { return at(i) == '\r' && at(i + 1) == '\n'; };
+  for (std::size_t i = 0; i < buf.size(); ++i) {
+    if (buf[i] != '.') {
+      continue;
+    }
+    const bool after_crlf = i >= 2 && buf[i - 2] == '\r' && buf[i - 1] == '\n';
+    const bool after_bare_lf = i >= 1 && buf[i - 1] == '\n' && !(i >= 2 && buf[i - 2] == '\r');
+    const bool after_bare_cr = i >= 1 && buf[i - 1] == '\r';
+    if ((i == 0 || after_crlf) && crlf_at(i + 1)) {
+      return lenient_end{i == 0 ? 0 : i - 2, i + 3, true};
+    }
+    if (i + 2 >= buf.size()) {
+      return std::nullopt;  // the octets after the dot decide; wait for them
+    }
+    if (f.has(fault::lf_dot_lf_ends_data) && after_bare_lf) {
+      if (at(i + 1) == '\n') {
+        return lenient_end{i - 1, i + 2};
+      }
+      if (crlf_at(i + 1)) {
+        return lenient_end{i - 1, i + 3};
+      }
+    }
+    if (f.has(fault::cr_dot_ends_data)) {
+      if (after_bare_cr && crlf_at(i + 1)) {
+        return lenient_end{i - 1, i + 3};  // \r.\r\n
+      }
+      if (after_bare_cr && (at(i + 1) == '\r' || at(i + 1) == '\n')) {
+        return lenient_end{i - 1, i + 2};  // \r.\r, \r.\n
+      }
+      if (after_bare_lf && at(i + 1) == '\r' && at(i + 2) != '\n') {
+        return lenient_end{i - 1, i + 2};  // \n.\r
+      }
+    }
+    if (f.has(fault::nul_dot_ends_data) && i >= 3 && buf[i - 1] == '\0' && buf[i - 3] == '\r' &&
+        buf[i - 2] == '\n' && crlf_at(i + 1)) {
+      return lenient_end{i - 3, i + 3};
+    }
+    if (f.has(fault::extra_cr_ends_data) && after_crlf && at(i + 1) == '\r' && crlf_at(i + 2)) {
+      return lenient_end{i - 2, i + 4};
+    }
+  }
+  return std::nullopt;
+}
+
 // printable_word is true for a non-empty run of visible US-ASCII (no CR, LF, NUL, SP, 8-bit):
 // safe to copy into a Received header.
 bool printable_word(std::string_view s) {
@@ -123,7 +190,10 @@ server_session::server_session(session_config config)
     : config_(std::move(config)),
       // A bare LF never ends a line (RFC 5321 §2.3.8). The framer admits AUTH lines up to
       // 12288 octets (RFC 4954 §4); other commands are held to max_command_length below.
-      framer_(protocol::framing_limits{max_auth_line_length + 2, false}),
+      framer_(protocol::framing_limits{config_.faults.has(fault::unbounded_auth_line)
+                                           ? unbounded_auth_line_length
+                                           : max_auth_line_length + 2,
+                                       false}),
       data_(protocol::data_limits{max_message_size}) {}
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +227,7 @@ effects server_session::on_data(std::string_view bytes) {
     case phase::auth_plain:
     case phase::auth_login_user:
     case phase::auth_login_pass:
+    case phase::auth_cram:
       consume(std::string(bytes));
       break;
     case phase::greeting_held:
@@ -189,8 +260,7 @@ effects server_session::on_window_closed(std::string_view bytes) {
     // fault::reply_before_greeting: answer what came early, then greet.
     phase_ = phase::commands;
     consume(std::string(bytes));
-    if (phase_ == phase::commands || phase_ == phase::data || phase_ == phase::auth_plain ||
-        phase_ == phase::auth_login_user || phase_ == phase::auth_login_pass) {
+    if (reading_commands() || phase_ == phase::data) {
       greet();
     }
   } else if (phase_ == phase::awaiting_tls) {
@@ -248,6 +318,7 @@ effects server_session::on_idle_timeout() {
     case phase::auth_plain:
     case phase::auth_login_user:
     case phase::auth_login_pass:
+    case phase::auth_cram:
       reply(421, fmt::format("4.4.2 {} Error: timeout exceeded", config_.hostname));
       close(tls_active_);
       break;
@@ -267,6 +338,13 @@ effects server_session::on_idle_timeout() {
 
 void server_session::consume(std::string bytes) {
   for (;;) {
+    if (phase_ == phase::data && lenient_data_end()) {
+      if (!take_lenient_data(bytes)) {
+        return;
+      }
+      finish_data();
+      continue;
+    }
     if (phase_ == phase::data) {
       std::size_t used = data_.feed(bytes);
       bytes.erase(0, used);
@@ -276,8 +354,7 @@ void server_session::consume(std::string bytes) {
       finish_data();
       continue;
     }
-    if (phase_ != phase::commands && phase_ != phase::auth_plain &&
-        phase_ != phase::auth_login_user && phase_ != phase::auth_login_pass) {
+    if (!reading_commands()) {
       return;  // closed, awaiting TLS or hung: the rest is not for us
     }
     if (!bytes.empty()) {
@@ -298,8 +375,7 @@ void server_session::consume(std::string bytes) {
 }
 
 void server_session::handle_line(const protocol::framed_line& line) {
-  if (phase_ == phase::auth_plain || phase_ == phase::auth_login_user ||
-      phase_ == phase::auth_login_pass) {
+  if (in_auth_exchange()) {
     handle_auth_response(line);
   } else {
     handle_command(line);
@@ -538,11 +614,11 @@ void server_session::cmd_auth(std::string_view argument) {
     reply(503, "5.5.1 Error: send HELO/EHLO first");
     return;
   }
-  if (!auth_user_.empty()) {
+  if (!auth_user_.empty() && !config_.faults.has(fault::allow_second_auth)) {
     reply(503, "5.5.1 Error: already authenticated");  // RFC 4954 §4
     return;
   }
-  if (in_transaction()) {
+  if (in_transaction() && !config_.faults.has(fault::allow_auth_in_transaction)) {
     reply(503, "5.5.1 Error: MAIL transaction in progress");  // RFC 4954 §4
     return;
   }
@@ -563,8 +639,26 @@ void server_session::cmd_auth(std::string_view argument) {
     reply(501, "5.5.4 Syntax: AUTH mechanism");
     return;
   }
-  if (mechanism != "PLAIN" && mechanism != "LOGIN") {
+  if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "CRAM-MD5") {
     reply(504, "5.5.4 Unrecognized authentication type");
+    return;
+  }
+  if (mechanism == "CRAM-MD5") {
+    if (initial) {
+      if (config_.faults.has(fault::cram_md5_takes_initial_response)) {
+        auth_finish(false, {});
+      } else {
+        // RFC 4954 §4: an initial response with a mechanism that starts with a server challenge
+        // is refused with 501.
+        reply(501, "5.7.0 Initial response not allowed with CRAM-MD5");
+      }
+      return;
+    }
+    // RFC 2195 §2: the challenge is a unique msg-id.
+    cram_challenge_ =
+        fmt::format("<{}.{}@{}>", config_.connection_id, ++challenges_, config_.hostname);
+    reply(334, tls::base64_encode(cram_challenge_));
+    phase_ = phase::auth_cram;
     return;
   }
   if (!initial) {
@@ -579,13 +673,13 @@ void server_session::cmd_auth(std::string_view argument) {
     return;
   }
   if (*initial == "*") {
-    reply(501, "5.7.0 Authentication aborted");
+    auth_cancelled();
     return;
   }
   // RFC 4954 §4: "=" is an empty initial response.
   std::optional<std::string> decoded = (initial->empty() || *initial == "=")
                                            ? std::optional<std::string>(std::string())
-                                           : tls::base64_decode(*initial);
+                                           : decode_response(*initial);
   if (!decoded) {
     reply(501, "5.5.2 Cannot decode response");
     return;
@@ -607,11 +701,11 @@ void server_session::handle_auth_response(const protocol::framed_line& line) {
     return;
   }
   if (line.text == "*") {
-    reply(501, "5.7.0 Authentication aborted");  // RFC 4954 §4
+    auth_cancelled();
     return;
   }
   std::optional<std::string> decoded =
-      line.text.empty() ? std::optional<std::string>(std::string()) : tls::base64_decode(line.text);
+      line.text.empty() ? std::optional<std::string>(std::string()) : decode_response(line.text);
   if (!decoded) {
     reply(501, "5.5.2 Cannot decode response");  // RFC 4954 §4
     return;
@@ -622,6 +716,18 @@ void server_session::handle_auth_response(const protocol::framed_line& line) {
     login_user_ = std::move(*decoded);
     reply(334, "UGFzc3dvcmQ6");
     phase_ = phase::auth_login_pass;
+  } else if (step == phase::auth_cram) {
+    // RFC 2195 §2: "user SP digest", the digest in lower-case hex.
+    const std::string_view answer = *decoded;
+    const std::size_t sp = answer.rfind(' ');
+    const std::string_view user =
+        sp == std::string_view::npos ? std::string_view{} : answer.substr(0, sp);
+    const bool ok =
+        sp != std::string_view::npos && !config_.login.password.empty() &&
+        user == config_.login.user &&
+        answer.substr(sp + 1) == cram_md5_digest(config_.login.password, cram_challenge_);
+    cram_challenge_.clear();
+    auth_finish(ok, user);
   } else {
     const bool ok = !config_.login.password.empty() && login_user_ == config_.login.user &&
                     *decoded == config_.login.password;
@@ -652,9 +758,47 @@ void server_session::auth_finish(bool ok, std::string_view user) {
   if (ok) {
     auth_user_ = std::string(user);
     reply(235, "2.7.0 Authentication successful");  // RFC 4954 §6
+    return;
+  }
+  if (config_.faults.has(fault::auth_failure_wrong_status)) {
+    reply(535, "5.7.1 Authentication credentials invalid");
   } else {
     reply(535, "5.7.8 Authentication credentials invalid");  // RFC 4954 §6
   }
+  // RFC 4954 §9: a server SHOULD NOT drop the connection before 3 failed attempts.
+  if (config_.faults.has(fault::drop_after_first_auth_failure)) {
+    reply(421, fmt::format("4.7.0 {} Error: too many authentication failures", config_.hostname));
+    close(tls_active_);
+  }
+}
+
+void server_session::auth_cancelled() {
+  if (config_.faults.has(fault::auth_cancel_535)) {
+    auth_finish(false, {});
+  } else {
+    reply(501, "5.7.0 Authentication aborted");  // RFC 4954 §4
+  }
+}
+
+std::optional<std::string> server_session::decode_response(std::string_view text) const {
+  std::optional<std::string> strict = tls::base64_decode(text);
+  if (strict || !config_.faults.has(fault::decode_auth_leniently)) {
+    return strict;  // RFC 4954 §4 wants 501 for anything that is not base64
+  }
+  // Like a decoder that skips what it does not know: keep the alphabet, re-pad the rest.
+  std::string kept;
+  for (char c : text) {
+    if (is_base64_char(c)) {
+      kept.push_back(c);
+    }
+  }
+  if (kept.size() % 4 == 1) {
+    kept.pop_back();
+  }
+  while (kept.size() % 4 != 0) {
+    kept.push_back('A');
+  }
+  return tls::base64_decode(kept).value_or(std::string());
 }
 
 void server_session::cmd_mail(const protocol::command* c, std::string_view argument) {
@@ -664,6 +808,12 @@ void server_session::cmd_mail(const protocol::command* c, std::string_view argum
   }
   if (config_.faults.has(fault::require_tls_on_mx) && config_.policy.public_mx && !tls_active_) {
     reply(530, "5.7.0 Must issue a STARTTLS command first");
+    return;
+  }
+  // RFC 4954 §6: "530 5.7.0 Authentication required".
+  if (config_.policy.auth_required && auth_user_.empty() &&
+      !config_.faults.has(fault::auth_required_accepts_mail)) {
+    reply(530, "5.7.0 Authentication required");
     return;
   }
   if (in_transaction()) {
@@ -707,6 +857,10 @@ void server_session::cmd_mail(const protocol::command* c, std::string_view argum
     }
   }
   // RFC 5321 §4.5.5: the null reverse-path is never refused.
+  if (c->address->null && config_.faults.has(fault::refuse_null_sender)) {
+    reply(553, "5.1.7 <>: Sender address rejected: null sender not accepted");
+    return;
+  }
   reverse_path_ = c->address->null ? std::string() : c->address->box.to_string();
   recipients_.clear();
   reply(250, "2.1.0 Ok");
@@ -755,6 +909,7 @@ void server_session::cmd_data(std::string_view argument) {
   }
   reply(354, "End data with <CR><LF>.<CR><LF>");
   data_.reset();
+  lenient_data_.clear();
   phase_ = phase::data;
 }
 
@@ -792,7 +947,46 @@ bool server_session::starttls_offered() const {
   return config_.kind == listener_kind::starttls && !tls_active_;
 }
 
-bool server_session::auth_offered() const { return tls_active_ || config_.policy.plaintext_auth; }
+bool server_session::auth_offered() const {
+  return tls_active_ || config_.policy.plaintext_auth ||
+         config_.faults.has(fault::auth_in_plaintext);
+}
+
+bool server_session::in_auth_exchange() const {
+  return phase_ == phase::auth_plain || phase_ == phase::auth_login_user ||
+         phase_ == phase::auth_login_pass || phase_ == phase::auth_cram;
+}
+
+bool server_session::lenient_data_end() const {
+  const fault_set& f = config_.faults;
+  return f.has(fault::lf_dot_lf_ends_data) || f.has(fault::cr_dot_ends_data) ||
+         f.has(fault::nul_dot_ends_data) || f.has(fault::extra_cr_ends_data);
+}
+
+bool server_session::take_lenient_data(std::string& bytes) {
+  lenient_data_ += bytes;
+  bytes.clear();
+  std::optional<lenient_end> end = find_lenient_end(lenient_data_, config_.faults);
+  if (!end) {
+    // Memory bound: past twice the message limit, leave the rest to the strict reader.
+    if (lenient_data_.size() > 2 * max_message_size) {
+      data_.feed(lenient_data_);
+      lenient_data_.clear();
+    }
+    return false;
+  }
+  if (end->standard) {
+    data_.feed(std::string_view(lenient_data_).substr(0, end->end));
+  } else {
+    // The look-alike ends the content here: hand the reader what came before it, properly
+    // ended, and execute the rest as commands.
+    data_.feed(std::string_view(lenient_data_).substr(0, end->begin));
+    data_.feed("\r\n.\r\n");
+  }
+  bytes = lenient_data_.substr(end->end);
+  lenient_data_.clear();
+  return true;
+}
 
 bool server_session::is_local_recipient(const std::string& local_part, const std::string& domain,
                                         bool address_literal) const {
@@ -818,6 +1012,9 @@ bool server_session::is_local_recipient(const std::string& local_part, const std
 
 bool server_session::relay_permitted() const {
   // Like Postfix permit_sasl_authenticated and permit_tls_clientcerts: only inside TLS.
+  if (config_.faults.has(fault::open_relay)) {
+    return true;
+  }
   if (!tls_active_) {
     return false;
   }
@@ -850,7 +1047,7 @@ std::string server_session::ehlo_reply() const {
         config_.faults.has(fault::starttls_keyword_with_params) ? "STARTTLS REQUIRED" : "STARTTLS");
   }
   if (auth_offered()) {
-    extensions.emplace_back("AUTH PLAIN LOGIN");
+    extensions.emplace_back("AUTH PLAIN LOGIN CRAM-MD5");
   }
   return protocol::format_ehlo(config_.hostname, "greets " + helo_name_.value_or(std::string()),
                                extensions);
@@ -915,8 +1112,7 @@ void server_session::check_error_limit() {
   if (errors_ < max_errors) {
     return;
   }
-  if (phase_ != phase::commands && phase_ != phase::auth_plain &&
-      phase_ != phase::auth_login_user && phase_ != phase::auth_login_pass) {
+  if (!reading_commands()) {
     return;
   }
   reply(421, fmt::format("4.7.0 {} Error: too many errors", config_.hostname));

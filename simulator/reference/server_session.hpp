@@ -170,6 +170,7 @@ class server_session {
     auth_plain,       // AUTH PLAIN: waiting for the response to "334 "
     auth_login_user,  // AUTH LOGIN: waiting for the user name
     auth_login_pass,  // AUTH LOGIN: waiting for the password
+    auth_cram,        // AUTH CRAM-MD5: waiting for "user digest" (RFC 2195)
     awaiting_tls,     // 220 to STARTTLS sent: waiting for the handshake
     nested_tls,       // fault::accept_nested_starttls: "expecting" a nested handshake
     hung,             // fault::hang_on_starttls_before_ehlo: silent forever
@@ -180,6 +181,11 @@ class server_session {
   void handle_line(const protocol::framed_line& line);
   void handle_command(const protocol::framed_line& line);
   void handle_auth_response(const protocol::framed_line& line);
+  bool in_auth_exchange() const;
+  bool reading_commands() const { return phase_ == phase::commands || in_auth_exchange(); }
+  bool lenient_data_end() const;
+  bool take_lenient_data(std::string& bytes);
+  std::optional<std::string> decode_response(std::string_view text) const;
 
   void cmd_ehlo(const protocol::command* c, std::string_view argument, bool esmtp);
   void cmd_starttls(std::string_view argument);
@@ -190,6 +196,7 @@ class server_session {
 
   void auth_plain_response(std::string_view decoded);
   void auth_finish(bool ok, std::string_view user);
+  void auth_cancelled();
   void finish_data();
   void greet();
   void reply(int code, std::string_view text);
@@ -220,6 +227,8 @@ class server_session {
   std::string first_helo_name_;              // never forgotten (fault::received_uses_first_ehlo)
   std::string auth_user_;                    // "" when not authenticated
   std::string login_user_;                   // AUTH LOGIN: the user name received so far
+  std::string cram_challenge_;               // AUTH CRAM-MD5: the challenge sent
+  std::uint32_t challenges_ = 0;             // makes CRAM-MD5 challenges unique
   std::optional<std::string> reverse_path_;  // set by MAIL; the transaction is open
   std::vector<std::string> recipients_;
   bool keep_envelope_on_ehlo_ = false;  // fault::starttls_keeps_envelope
@@ -231,6 +240,9 @@ class server_session {
   std::size_t errors_ = 0;
   std::size_t discarded_plaintext_ = 0;
   std::uint32_t queued_ = 0;
+  // lenient_data_ holds the DATA content while a fault makes look-alike sequences end it
+  // (fault::lf_dot_lf_ends_data and its kin); the conformant server never uses it.
+  std::string lenient_data_;
 
   // Output of the current input: replies (one write) and the effects around them.
   std::string out_;

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "simulator/reference/sasl.hpp"
 #include "simulator/tls/base64.hpp"
 
 namespace smtpsim::reference {
@@ -200,14 +201,15 @@ TEST(ServerSession, EhloInsideTlsListsAuthWithoutStartTls) {
   peer p = after_ehlo();
   p.starttls();
   EXPECT_EQ(p.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN CRAM-MD5"})));
 }
 
 TEST(ServerSession, EhloOnPlaintextAuthListenerOffersAuthBeforeTls) {
   peer p(make_config(listener_kind::starttls, policy_with(&server_policy::plaintext_auth)));
   p.connect();
-  EXPECT_EQ(p.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN"})));
+  EXPECT_EQ(
+      p.send("EHLO client.test\r\n"),
+      ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN CRAM-MD5"})));
 }
 
 TEST(ServerSession, EhloOnTlsUnavailableListenerStillListsStartTls) {
@@ -353,7 +355,7 @@ TEST(ServerSession, WrapperStartsTlsAtOnceAndGreetsInsideTls) {
   EXPECT_FALSE(std::get<start_tls>(p.last()[0]).sniff_plaintext);
   EXPECT_EQ(p.tls_up(), greeting);
   EXPECT_EQ(p.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN CRAM-MD5"})));
   EXPECT_EQ(p.send("STARTTLS\r\n"), "554 5.5.1 Error: TLS already active\r\n");
 }
 
@@ -404,7 +406,7 @@ TEST(ServerSession, PresentedClientCertificateIsAccepted) {
       make_config(listener_kind::starttls, policy_with(&server_policy::require_client_cert)));
   p.starttls(tls13(true));
   EXPECT_EQ(p.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN CRAM-MD5"})));
 }
 
 TEST(ServerSession, PublicMxAcceptsLocalMailWithoutTls) {
@@ -936,7 +938,7 @@ TEST(ServerSessionAuth, AuthInTransactionIs503) {
 
 TEST(ServerSessionAuth, UnknownMechanismIs504) {
   peer p = tls_peer();
-  EXPECT_EQ(p.send("AUTH CRAM-MD5\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
+  EXPECT_EQ(p.send("AUTH SCRAM-SHA-256\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
   EXPECT_EQ(p.send("AUTH FOO !!!!\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
   EXPECT_EQ(p.send("AUTH\r\n"), "501 5.5.4 Syntax: AUTH mechanism\r\n");
 }
@@ -991,15 +993,17 @@ TEST(ServerSessionFault, ExecutePipelinedAfterStartTls) {
 TEST(ServerSessionFault, ReadvertiseStartTls) {
   peer p = after_ehlo(faulty(fault::readvertise_starttls));
   p.starttls();
-  EXPECT_EQ(p.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN"})));
+  EXPECT_EQ(
+      p.send("EHLO client.test\r\n"),
+      ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN CRAM-MD5"})));
   EXPECT_EQ(p.send("STARTTLS\r\n"), "554 5.5.1 Error: TLS already active\r\n");
 
   peer w(faulty(fault::readvertise_starttls, listener_kind::wrapper));
   w.connect();
   w.tls_up();
-  EXPECT_EQ(w.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN"})));
+  EXPECT_EQ(
+      w.send("EHLO client.test\r\n"),
+      ehlo_text("client.test", with(base_extensions, {"STARTTLS", "AUTH PLAIN LOGIN CRAM-MD5"})));
 }
 
 TEST(ServerSessionFault, AcceptNestedStartTls) {
@@ -1112,7 +1116,7 @@ TEST(ServerSessionFault, AcceptWithoutClientCert) {
   peer p = after_ehlo(faulty(fault::accept_without_client_cert, listener_kind::starttls, ccert));
   p.starttls(tls13(false));
   EXPECT_EQ(p.send("EHLO client.test\r\n"),
-            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN"})));
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN CRAM-MD5"})));
 }
 
 TEST(ServerSessionFault, StartTlsKeepsEnvelope) {
@@ -1230,6 +1234,250 @@ TEST(ServerSessionFault, EveryFaultHasItsOwnTest) {
   for (const fault_info& info : all_faults()) {
     EXPECT_EQ(tests.count(squash(info.name)), 1U) << "no ServerSessionFault test for " << info.name;
   }
+}
+
+}  // namespace
+}  // namespace smtpsim::reference
+
+namespace smtpsim::reference {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// CRAM-MD5 (RFC 2195) and the auth_required listener
+
+using namespace std::string_view_literals;
+
+// cram_challenge returns the decoded challenge of a "334 <base64>" reply.
+std::string cram_challenge(const std::string& reply) {
+  EXPECT_EQ(reply.substr(0, 4), "334 ");
+  return tls::base64_decode(reply.substr(4, reply.size() - 6)).value_or("");
+}
+
+TEST(ServerSessionCramMd5, ChallengeAndDigestLogIn) {
+  peer p = tls_peer();
+  const std::string challenge = cram_challenge(p.send("AUTH CRAM-MD5\r\n"));
+  EXPECT_EQ(challenge, "<1.1@mx.test>");
+  EXPECT_EQ(
+      p.send(tls::base64_encode("alice@mx.test " + cram_md5_digest(password, challenge)) + "\r\n"),
+      "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(p.session().auth_user(), "alice@mx.test");
+}
+
+TEST(ServerSessionCramMd5, WrongDigestIs535) {
+  peer p = tls_peer();
+  const std::string challenge = cram_challenge(p.send("AUTH CRAM-MD5\r\n"));
+  EXPECT_EQ(
+      p.send(tls::base64_encode("alice@mx.test " + cram_md5_digest("wrong", challenge)) + "\r\n"),
+      "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(p.session().auth_user(), "");
+}
+
+TEST(ServerSessionCramMd5, InitialResponseIs501) {
+  peer p = tls_peer();
+  EXPECT_EQ(p.send("AUTH CRAM-MD5 Zm9v\r\n"),
+            "501 5.7.0 Initial response not allowed with CRAM-MD5\r\n");
+}
+
+TEST(ServerSessionFault, CramMd5TakesInitialResponse) {
+  peer p =
+      tls_peer(make_config(listener_kind::starttls, {}, {fault::cram_md5_takes_initial_response}));
+  EXPECT_EQ(p.send("AUTH CRAM-MD5 Zm9v\r\n"), "535 5.7.8 Authentication credentials invalid\r\n");
+}
+
+TEST(ServerSessionAuthRequired, MailBeforeAuthIs530) {
+  peer p =
+      tls_peer(make_config(listener_kind::starttls, policy_with(&server_policy::auth_required)));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "530 5.7.0 Authentication required\r\n");
+  p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, AuthRequiredAcceptsMail) {
+  peer p = tls_peer(make_config(listener_kind::starttls, policy_with(&server_policy::auth_required),
+                                {fault::auth_required_accepts_mail}));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The AUTH faults (checks.md A6)
+
+TEST(ServerSessionFault, AuthInPlaintext) {
+  peer p = after_ehlo(make_config(listener_kind::starttls, {}, {fault::auth_in_plaintext}));
+  EXPECT_NE(p.send("EHLO client.test\r\n").find("250 AUTH PLAIN LOGIN CRAM-MD5\r\n"),
+            std::string::npos);
+  EXPECT_EQ(p.send("AUTH PLAIN AHUAcA==\r\n"), "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(p.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
+}
+
+TEST(ServerSessionFault, AuthFailureWrongStatus) {
+  peer p = tls_peer(make_config(listener_kind::starttls, {}, {fault::auth_failure_wrong_status}));
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", "no") + "\r\n"),
+            "535 5.7.1 Authentication credentials invalid\r\n");
+}
+
+TEST(ServerSessionFault, AuthCancel535) {
+  peer good = tls_peer();
+  good.send("AUTH LOGIN\r\n");
+  EXPECT_EQ(good.send("*\r\n"), "501 5.7.0 Authentication aborted\r\n");
+  peer bad = tls_peer(make_config(listener_kind::starttls, {}, {fault::auth_cancel_535}));
+  bad.send("AUTH LOGIN\r\n");
+  EXPECT_EQ(bad.send("*\r\n"), "535 5.7.8 Authentication credentials invalid\r\n");
+}
+
+TEST(ServerSessionFault, DecodeAuthLeniently) {
+  peer good = tls_peer();
+  peer bad = tls_peer(make_config(listener_kind::starttls, {}, {fault::decode_auth_leniently}));
+  for (const char* response : {"=AAA", "AAA=BBB", "!!!!"}) {
+    const std::string line = "AUTH PLAIN "s + response + "\r\n";
+    EXPECT_EQ(good.send(line), "501 5.5.2 Cannot decode response\r\n") << response;
+    EXPECT_EQ(bad.send(line), "535 5.7.8 Authentication credentials invalid\r\n") << response;
+  }
+  // Well-formed base64 still decodes as usual.
+  EXPECT_EQ(bad.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionFault, AllowSecondAuth) {
+  const std::string login = "AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n";
+  peer twice = tls_peer(make_config(listener_kind::starttls, {}, {fault::allow_second_auth}));
+  twice.send(login);
+  EXPECT_EQ(twice.send(login), "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionFault, AllowAuthInTransaction) {
+  const std::string login = "AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n";
+  peer in_mail =
+      tls_peer(make_config(listener_kind::starttls, {}, {fault::allow_auth_in_transaction}));
+  in_mail.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(in_mail.send(login), "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionFault, UnboundedAuthLine) {
+  const std::string line = "AUTH PLAIN " + std::string(20000, 'A') + "\r\n";
+  peer good = tls_peer();
+  EXPECT_EQ(good.send(line), "500 5.5.6 Authentication exchange line is too long\r\n");
+  EXPECT_EQ(good.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+  peer bad = tls_peer(make_config(listener_kind::starttls, {}, {fault::unbounded_auth_line}));
+  EXPECT_EQ(bad.send(line), "535 5.7.8 Authentication credentials invalid\r\n");
+  // Other commands keep their limit.
+  EXPECT_EQ(bad.send("NOOP " + std::string(3000, 'a') + "\r\n"),
+            "500 5.5.2 Error: command too long\r\n");
+}
+
+TEST(ServerSessionFault, DropAfterFirstAuthFailure) {
+  const std::string bad_login = "AUTH PLAIN " + plain_response("alice@mx.test", "no") + "\r\n";
+  peer good = tls_peer();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(good.send(bad_login), "535 5.7.8 Authentication credentials invalid\r\n");
+  }
+  EXPECT_FALSE(good.session().closed());
+  peer bad =
+      tls_peer(make_config(listener_kind::starttls, {}, {fault::drop_after_first_auth_failure}));
+  EXPECT_EQ(bad.send(bad_login),
+            "535 5.7.8 Authentication credentials invalid\r\n"
+            "421 4.7.0 mx.test Error: too many authentication failures\r\n");
+  EXPECT_TRUE(bad.session().closed());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relay faults (checks.md A8)
+
+TEST(ServerSessionFault, OpenRelay) {
+  for (const char* rcpt :
+       {"victim@foreign.test", "victim%foreign.test@mx.test", "\"victim@foreign.test\"@mx.test",
+        "foreign.test!victim@mx.test", "victim@[192.0.2.1]", "@mx.test:victim@foreign.test"}) {
+    peer good = after_ehlo();
+    good.send("MAIL FROM:<a@x.test>\r\n");
+    EXPECT_EQ(good.send("RCPT TO:<"s + rcpt + ">\r\n").substr(0, 10), "554 5.7.1 ") << rcpt;
+    peer bad = after_ehlo(make_config(listener_kind::starttls, {}, {fault::open_relay}));
+    bad.send("MAIL FROM:<a@x.test>\r\n");
+    EXPECT_EQ(bad.send("RCPT TO:<"s + rcpt + ">\r\n"), "250 2.1.5 Ok\r\n") << rcpt;
+  }
+}
+
+TEST(ServerSessionFault, RefuseNullSender) {
+  peer good = after_ehlo();
+  EXPECT_EQ(good.send("MAIL FROM:<>\r\n"), "250 2.1.0 Ok\r\n");
+  peer bad = after_ehlo(make_config(listener_kind::starttls, {}, {fault::refuse_null_sender}));
+  EXPECT_EQ(bad.send("MAIL FROM:<>\r\n"),
+            "553 5.1.7 <>: Sender address rejected: null sender not accepted\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Smuggling faults (checks.md A12)
+
+// smuggle sends a DATA body of "first" + `seq` + a pipelined second transaction and returns the
+// replies and the messages delivered.
+std::pair<std::string, std::vector<delivered_message>> smuggle(fault_set faults,
+                                                               std::string_view seq) {
+  peer p = after_ehlo(make_config(listener_kind::starttls, {}, faults));
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  p.send("RCPT TO:<postmaster@mx.test>\r\n");
+  p.send("DATA\r\n");
+  const std::string body = "Subject: t\r\n\r\nfirst"s + std::string(seq) +
+                           "MAIL FROM:<s@spoof.test>\r\nRCPT TO:<postmaster@mx.test>\r\n"
+                           "DATA\r\nsmuggled\r\n.\r\n";
+  std::string replies = p.send(body);
+  return {replies, deliveries(p.last())};
+}
+
+struct smuggling_case {
+  std::string_view seq;
+  fault f;
+};
+
+// check_ends_data_only_at checks that fault `f` ends DATA at exactly its look-alike sequences
+// (a second message is delivered) and at none of the others, where the conformant server
+// delivers one message holding everything.
+void check_ends_data_only_at(fault f) {
+  const std::vector<smuggling_case> cases = {
+      {"\n.\n", fault::lf_dot_lf_ends_data},        {"\n.\r\n", fault::lf_dot_lf_ends_data},
+      {"\r.\r", fault::cr_dot_ends_data},           {"\r.\n", fault::cr_dot_ends_data},
+      {"\n.\r", fault::cr_dot_ends_data},           {"\r.\r\n", fault::cr_dot_ends_data},
+      {"\r\n\0.\r\n"sv, fault::nul_dot_ends_data},  {"\r\n.\r\r\n", fault::extra_cr_ends_data},
+      {"\r\r\n.\r\r\n", fault::extra_cr_ends_data},
+  };
+  for (const auto& c : cases) {
+    // The conformant server: one message, the look-alike and the "commands" inside it.
+    auto [replies, messages] = smuggle({}, c.seq);
+    EXPECT_EQ(replies.substr(0, 4), "250 ") << ::testing::PrintToString(std::string(c.seq));
+    EXPECT_EQ(replies.find("\r\n", 0) + 2, replies.size());
+    ASSERT_EQ(messages.size(), 1U);
+    EXPECT_NE(messages[0].content.find("smuggled"), std::string::npos);
+    {
+      auto [r, m] = smuggle({f}, c.seq);
+      const std::string what =
+          std::string(to_string(f)) + " with " + ::testing::PrintToString(std::string(c.seq));
+      if (f == c.f) {
+        ASSERT_EQ(m.size(), 2U) << what << ": " << r;
+        EXPECT_EQ(m[0].content.find("smuggled"), std::string::npos) << what;
+        EXPECT_NE(m[1].content.find("smuggled"), std::string::npos) << what;
+        EXPECT_NE(r.find("354 "), std::string::npos) << what;
+      } else {
+        EXPECT_EQ(m.size(), 1U) << what << ": " << r;
+      }
+    }
+  }
+}
+
+TEST(ServerSessionFault, LfDotLfEndsData) { check_ends_data_only_at(fault::lf_dot_lf_ends_data); }
+
+TEST(ServerSessionFault, CrDotEndsData) { check_ends_data_only_at(fault::cr_dot_ends_data); }
+
+TEST(ServerSessionFault, NulDotEndsData) { check_ends_data_only_at(fault::nul_dot_ends_data); }
+
+TEST(ServerSessionFault, ExtraCrEndsData) { check_ends_data_only_at(fault::extra_cr_ends_data); }
+
+TEST(ServerSessionSmuggling, LenientReaderKeepsDotStuffingAndTheRealEnd) {
+  peer p = after_ehlo(make_config(listener_kind::starttls, {}, {fault::lf_dot_lf_ends_data}));
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  p.send("RCPT TO:<postmaster@mx.test>\r\n");
+  p.send("DATA\r\n");
+  EXPECT_EQ(p.send("a\r\n..b\r\n"), "");
+  EXPECT_EQ(p.send(".\r\n").substr(0, 4), "250 ");
+  const auto m = deliveries(p.last());
+  ASSERT_EQ(m.size(), 1U);
+  EXPECT_NE(m[0].content.find("a\r\n.b\r\n"), std::string::npos) << m[0].content;
 }
 
 }  // namespace
