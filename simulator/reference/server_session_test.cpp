@@ -1444,18 +1444,16 @@ void check_ends_data_only_at(fault f) {
     EXPECT_EQ(replies.find("\r\n", 0) + 2, replies.size());
     ASSERT_EQ(messages.size(), 1U);
     EXPECT_NE(messages[0].content.find("smuggled"), std::string::npos);
-    {
-      auto [r, m] = smuggle({f}, c.seq);
-      const std::string what =
-          std::string(to_string(f)) + " with " + ::testing::PrintToString(std::string(c.seq));
-      if (f == c.f) {
-        ASSERT_EQ(m.size(), 2U) << what << ": " << r;
-        EXPECT_EQ(m[0].content.find("smuggled"), std::string::npos) << what;
-        EXPECT_NE(m[1].content.find("smuggled"), std::string::npos) << what;
-        EXPECT_NE(r.find("354 "), std::string::npos) << what;
-      } else {
-        EXPECT_EQ(m.size(), 1U) << what << ": " << r;
-      }
+    auto [r, m] = smuggle({f}, c.seq);
+    const std::string what =
+        std::string(to_string(f)) + " with " + ::testing::PrintToString(std::string(c.seq));
+    if (f == c.f) {
+      ASSERT_EQ(m.size(), 2U) << what << ": " << r;
+      EXPECT_EQ(m[0].content.find("smuggled"), std::string::npos) << what;
+      EXPECT_NE(m[1].content.find("smuggled"), std::string::npos) << what;
+      EXPECT_NE(r.find("354 "), std::string::npos) << what;
+    } else {
+      EXPECT_EQ(m.size(), 1U) << what << ": " << r;
     }
   }
 }
