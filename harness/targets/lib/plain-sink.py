@@ -12,6 +12,15 @@ lock = threading.Lock()
 
 
 def session(conn):
+    try:
+        talk(conn)
+    except OSError:
+        pass  # the MTA hung up (e.g. killed by ctl stop while caching the connection)
+    finally:
+        conn.close()
+
+
+def talk(conn):
     reply = lambda text: conn.sendall(text.encode() + b"\r\n")
     reply("220 sink.test ESMTP plain-sink")
     in_data = False
@@ -36,7 +45,6 @@ def session(conn):
             break
         else:
             reply("250 2.0.0 ok")
-    conn.close()
 
 
 srv = socket.socket()

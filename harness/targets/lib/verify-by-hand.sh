@@ -83,6 +83,7 @@ for profile in "${profiles[@]}"; do
     [ "$profile" != authleak ] || printf '    "plaintext_auth": "smtp://127.0.0.1:%s",\n' "$p25"
     if [ "$profile" != notls ]; then
       printf '    "tls_required": "smtp://127.0.0.1:%s",\n' "$p587"
+      printf '    "auth_required": "smtp://127.0.0.1:%s",\n' "$p587"
       printf '    "wrapper": "smtps://127.0.0.1:%s",\n' "$p465"
     fi
     printf '    "submission": "smtp://127.0.0.1:%s"\n  },\n' "$p587"
