@@ -16,3 +16,20 @@ function(smtpsim_add_test name)
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300
     ENVIRONMENT "SMTPSIM_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
+
+# smtpsim_add_expectation_tests(<label> <script> <data dir>) registers one ctest per
+# <data dir>/*.json, named <label>.<file name>: `sh <script> --smtpsim <smtpsim> <file name>`
+# compares a real peer's verdicts with that committed expectation file. The tests share one
+# resource lock (the peers use fixed resources and much CPU) and exit 77 to be SKIPped.
+function(smtpsim_add_expectation_tests label script data_dir)
+  if(NOT SMTPSIM_BUILD_TESTS)
+    return()
+  endif()
+  file(GLOB files CONFIGURE_DEPENDS ${data_dir}/*.json)
+  foreach(file IN LISTS files)
+    get_filename_component(name ${file} NAME_WE)
+    add_test(NAME ${label}.${name} COMMAND sh ${script} --smtpsim $<TARGET_FILE:smtpsim> ${name})
+    set_tests_properties(${label}.${name} PROPERTIES LABELS ${label} TIMEOUT 900
+                         SKIP_RETURN_CODE 77 RESOURCE_LOCK ${label})
+  endforeach()
+endfunction()

@@ -6,7 +6,8 @@
 #
 # Usage: tests/real_mtas_test.sh [--update] [--smtpsim PATH] [--jobs N] [NAME...]
 #   NAME      MTA-PROFILE, e.g. postfix-good for harness/targets/postfix/good.json. Default:
-#             every name that has an expectation file (with --update: every postfix profile).
+#             every name that has an expectation file (with --update: every profile of every
+#             MTA folder with a ctl script).
 #   --update  write the expectation files from this run instead of comparing (check the new
 #             verdicts by hand, e.g. with `smtpsim play CASE --target FILE`, before committing).
 #   --smtpsim the smtpsim binary (default: $SMTPSIM, else build/snapshot/smtpsim).
@@ -51,7 +52,10 @@ target_file() {
 
 if [ $# -eq 0 ]; then
   if [ "$update" = 1 ]; then
-    for f in "$src"/harness/targets/postfix/*.json; do set -- "$@" "postfix-$(basename "$f" .json)"; done
+    for ctl in "$src"/harness/targets/*/ctl; do
+      dir=$(dirname "$ctl")
+      for f in "$dir"/*.json; do set -- "$@" "$(basename "$dir")-$(basename "$f" .json)"; done
+    done
   else
     for f in "$data"/*.json; do [ -e "$f" ] && set -- "$@" "$(basename "$f" .json)"; done
   fi
