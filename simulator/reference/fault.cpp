@@ -136,6 +136,57 @@ constexpr std::array<fault_info, fault_count> catalogue{{
     {fault::extra_cr_ends_data, "extra_cr_ends_data",
      "extra_cr_ends_data, if set, causes the server to take `<CR><LF>.<CR><CR><LF>` as the end "
      "of DATA and execute what follows as commands (checks.md smuggle.extra-cr)."},
+    {fault::short_command_limit, "short_command_limit",
+     "short_command_limit, if set, causes the server to refuse command lines of 512 octets and "
+     "more (CRLF included) with 500 5.5.2 Error: command too long, as if its buffer held 510 "
+     "octets (RFC 5321 §4.5.3.1.4 asks for at least 512)."},
+    {fault::short_local_part_limit, "short_local_part_limit",
+     "short_local_part_limit, if set, causes the server to refuse a MAIL FROM local part longer "
+     "than 63 octets with 501 5.1.7 (RFC 5321 §4.5.3.1.1 allows 64)."},
+    {fault::execute_overlong_tail, "execute_overlong_tail",
+     "execute_overlong_tail, if set, causes the server to read commands into a 510-octet buffer "
+     "and, when it fills before the CRLF, execute the buffer as one command and the rest of the "
+     "line as new commands (RFC 5321 §4.2; checks.md line.cmd-overlong-resync)."},
+    {fault::two_replies_to_one_command, "two_replies_to_one_command",
+     "two_replies_to_one_command, if set, causes the server to answer a command line that is too "
+     "long twice: 500 for its length, then 500 again as if its text were an unknown command (RFC "
+     "5321 §4.2: one reply per command)."},
+    {fault::split_long_text_lines, "split_long_text_lines",
+     "split_long_text_lines, if set, causes the server to split DATA text lines longer than 990 "
+     "octets (CRLF not included) with an inserted CRLF, as a 992-octet line buffer would (RFC 5321 "
+     "§4.5.3.1.6 asks for 1000 with the CRLF)."},
+    {fault::refuse_recipients_past_50, "refuse_recipients_past_50",
+     "refuse_recipients_past_50, if set, causes the server to refuse the 51st and later RCPT of a "
+     "transaction with 550 5.5.3 Error: too many recipients (RFC 5321 §4.5.3.1.8 asks for 100, and "
+     "§4.5.3.1.10 for 452 past the limit)."},
+    {fault::bare_lf_ends_command, "bare_lf_ends_command",
+     "bare_lf_ends_command, if set, causes the server to take a bare LF as the end of a command "
+     "line (RFC 5321 §2.3.8; Postfix smtpd_forbid_bare_newline = normalize)."},
+    {fault::strip_nul_in_command, "strip_nul_in_command",
+     "strip_nul_in_command, if set, causes the server to drop NUL octets from a command line and "
+     "execute what remains, so that `MAIL FROM:<a\\0b@x.test>` is accepted as <ab@x.test> (RFC "
+     "5321 §4.1.2)."},
+    {fault::accept_8bit_envelope, "accept_8bit_envelope",
+     "accept_8bit_envelope, if set, causes the server to accept 8-bit octets in MAIL and RCPT "
+     "addresses without SMTPUTF8 instead of 500 5.5.2 (RFC 5321 §2.4)."},
+    {fault::case_sensitive_verbs, "case_sensitive_verbs",
+     "case_sensitive_verbs, if set, causes the server to recognise command verbs in upper case "
+     "only, answering 500 to `ehlo` or `StartTls` (RFC 5321 §2.4: verbs are case-insensitive)."},
+    {fault::drop_at_error_limit, "drop_at_error_limit",
+     "drop_at_error_limit, if set, causes the server to close the connection without the 421 reply "
+     "when the client reaches the error limit (RFC 5321 §3.8: close only after 421 or QUIT)."},
+    {fault::rset_closes, "rset_closes",
+     "rset_closes, if set, causes the server to answer RSET outside a mail transaction with 250 "
+     "and then close the connection (RFC 5321 §4.1.1.5)."},
+    {fault::quit_keeps_connection, "quit_keeps_connection",
+     "quit_keeps_connection, if set, causes the server to answer QUIT with 221 and leave the "
+     "connection open (RFC 5321 §4.1.1.10: it then closes)."},
+    {fault::noop_refuses_argument, "noop_refuses_argument",
+     "noop_refuses_argument, if set, causes the server to answer NOOP with an argument with 501 "
+     "instead of ignoring the argument (RFC 5321 §4.1.1.9)."},
+    {fault::hang_on_http_request, "hang_on_http_request",
+     "hang_on_http_request, if set, causes the server to stop answering, and leave the connection "
+     "open, when a command line looks like an HTTP request (`GET `, `POST `, `HEAD `)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

@@ -55,10 +55,26 @@ enum class fault : std::uint8_t {
   cr_dot_ends_data,
   nul_dot_ends_data,
   extra_cr_ends_data,
+  short_command_limit,
+  short_local_part_limit,
+  execute_overlong_tail,
+  two_replies_to_one_command,
+  split_long_text_lines,
+  refuse_recipients_past_50,
+  bare_lf_ends_command,
+  strip_nul_in_command,
+  accept_8bit_envelope,
+  case_sensitive_verbs,
+  drop_at_error_limit,
+  rset_closes,
+  quit_keeps_connection,
+  noop_refuses_argument,
+  hang_on_http_request,
 };
 
 // fault_count is the number of enumerators of `fault`.
-inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::extra_cr_ends_data) + 1;
+inline constexpr std::size_t fault_count =
+    static_cast<std::size_t>(fault::hang_on_http_request) + 1;
 
 // fault_info is one row of the fault catalogue: the fault, its snake_case name and the sentence
 // "<name>, if set, causes the server to ...".

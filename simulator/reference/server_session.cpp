@@ -157,6 +157,43 @@ std::optional<lenient_end> find_lenient_end(std::string_view buf, const fault_se
   return std::nullopt;
 }
 
+// short_command_limit is the command limit under fault::short_command_limit, in octets without
+// the CRLF: a line of 512 octets with its CRLF is already too long.
+constexpr std::size_t short_command_limit = 509;
+
+// overlong_tail_buffer is the command buffer of fault::execute_overlong_tail, in octets without
+// the CRLF: a classic 512-octet buffer.
+constexpr std::size_t overlong_tail_buffer = 510;
+
+// split_text_line_length is the text line length at which fault::split_long_text_lines breaks.
+constexpr std::size_t split_text_line_length = 990;
+
+// upper_case_word is true if the verb of `line` has no lower-case letter.
+bool upper_case_word(std::string_view line) {
+  const std::string_view word = first_word(line);
+  return std::none_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+// split_long_lines inserts a CRLF after every `width` octets of a line
+// (fault::split_long_text_lines).
+std::string split_long_lines(std::string_view text, std::size_t width) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t run = 0;
+  for (char c : text) {
+    if (c == '\r' || c == '\n') {
+      run = 0;
+    } else if (run == width) {
+      out += "\r\n";
+      run = 1;
+    } else {
+      ++run;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 // printable_word is true for a non-empty run of visible US-ASCII (no CR, LF, NUL, SP, 8-bit):
 // safe to copy into a Received header.
 bool printable_word(std::string_view s) {
@@ -193,7 +230,7 @@ server_session::server_session(session_config config)
       framer_(protocol::framing_limits{config_.faults.has(fault::unbounded_auth_line)
                                            ? unbounded_auth_line_length
                                            : max_auth_line_length + 2,
-                                       false}),
+                                       config_.faults.has(fault::bare_lf_ends_command)}),
       data_(protocol::data_limits{max_message_size}) {}
 
 // ---------------------------------------------------------------------------------------------
@@ -358,6 +395,9 @@ void server_session::consume(std::string bytes) {
       return;  // closed, awaiting TLS or hung: the rest is not for us
     }
     if (!bytes.empty()) {
+      if (config_.faults.has(fault::execute_overlong_tail)) {
+        bytes = split_overlong(bytes);
+      }
       framer_.feed(bytes);
       bytes.clear();
     }
@@ -383,8 +423,20 @@ void server_session::handle_line(const protocol::framed_line& line) {
 }
 
 void server_session::handle_command(const protocol::framed_line& line) {
-  const std::string& text = line.text;
+  const fault_set& f = config_.faults;
+  std::string text = line.text;
+  if (line.nul && f.has(fault::strip_nul_in_command)) {
+    std::erase(text, '\0');
+  }
   const verb guessed = verb_of(text);
+  // HTTP on the SMTP port (checks.md line.http-and-tls-on-smtp): the conformant server answers
+  // it like any unknown command; this fault leaves the client hanging.
+  if (f.has(fault::hang_on_http_request) &&
+      (text.starts_with("GET ") || text.starts_with("POST ") || text.starts_with("HEAD "))) {
+    framer_.reset();
+    phase_ = phase::hung;
+    return;
+  }
   // Framing problems first: the line is not a command at all.
   if (line.overlong) {
     // The framer skipped the tail up to its CRLF: it is never executed (Postfix smtpd_chat.c).
@@ -392,6 +444,9 @@ void server_session::handle_command(const protocol::framed_line& line) {
       reply(500, "5.5.6 Authentication exchange line is too long");  // RFC 4954 §4
     } else {
       reply(500, "5.5.2 Error: command too long");
+      if (f.has(fault::two_replies_to_one_command)) {
+        reply(500, "5.5.2 Error: command not recognized");
+      }
     }
     return;
   }
@@ -400,12 +455,24 @@ void server_session::handle_command(const protocol::framed_line& line) {
     reply(500, "5.5.2 Error: bare <LF> received");
     return;
   }
-  if (line.nul) {
+  if (line.nul && !f.has(fault::strip_nul_in_command)) {
     reply(500, "5.5.2 Error: NUL character in command");
     return;
   }
-  if (text.size() > max_command_length && guessed != verb::auth) {
+  const std::size_t limit =
+      f.has(fault::short_command_limit) ? short_command_limit : max_command_length;
+  if (text.size() > limit && guessed != verb::auth) {
     reply(500, "5.5.2 Error: command too long");
+    if (f.has(fault::two_replies_to_one_command)) {
+      reply(500, "5.5.2 Error: command not recognized");
+    }
+    return;
+  }
+  // RFC 5321 §2.4: without SMTPUTF8 (not offered here), 8-bit octets in the envelope are
+  // refused: "500 syntax error - invalid character".
+  if (line.eight_bit && (guessed == verb::mail || guessed == verb::rcpt) &&
+      !f.has(fault::accept_8bit_envelope)) {
+    reply(500, "5.5.2 Error: invalid character");
     return;
   }
   if (trim(text).empty()) {
@@ -427,7 +494,8 @@ void server_session::handle_command(const protocol::framed_line& line) {
     reply(554, "5.7.0 Command refused due to lack of security");
     return;
   }
-  if (v == verb::unknown) {
+  // RFC 5321 §2.4: verbs are case-insensitive.
+  if (v == verb::unknown || (f.has(fault::case_sensitive_verbs) && !upper_case_word(text))) {
     reply(500, "5.5.2 Error: command not recognized");
     return;
   }
@@ -464,17 +532,28 @@ void server_session::handle_command(const protocol::framed_line& line) {
       if (!trim(argument).empty()) {
         reply(501, "5.5.4 Syntax: RSET");
       } else {
+        const bool idle = !in_transaction();
         reset_transaction();
         reply(250, "2.0.0 Ok");
+        if (idle && f.has(fault::rset_closes)) {
+          close(tls_active_);  // RFC 5321 §4.1.1.5 forbids it
+        }
       }
       break;
     case verb::noop:
-      reply(250, "2.0.0 Ok");
+      // RFC 5321 §4.1.1.9: a parameter is ignored.
+      if (f.has(fault::noop_refuses_argument) && !trim(argument).empty()) {
+        reply(501, "5.5.4 Syntax: NOOP");
+      } else {
+        reply(250, "2.0.0 Ok");
+      }
       break;
     case verb::quit:
       reply(221, "2.0.0 Bye");
       // RFC 8314 §3.4: close_notify before the TCP close.
-      close(tls_active_ && !config_.faults.has(fault::omit_close_notify));
+      if (!f.has(fault::quit_keeps_connection)) {
+        close(tls_active_ && !config_.faults.has(fault::omit_close_notify));
+      }
       break;
     case verb::vrfy:
       if (trim(argument).empty()) {
@@ -856,6 +935,11 @@ void server_session::cmd_mail(const protocol::command* c, std::string_view argum
       return;
     }
   }
+  // RFC 5321 §4.5.3.1.1: a local part of 64 octets is accepted.
+  if (config_.faults.has(fault::short_local_part_limit) && c->address->box.local_part.size() > 63) {
+    reply(501, "5.1.7 Bad sender address syntax: local part too long");
+    return;
+  }
   // RFC 5321 §4.5.5: the null reverse-path is never refused.
   if (c->address->null && config_.faults.has(fault::refuse_null_sender)) {
     reply(553, "5.1.7 <>: Sender address rejected: null sender not accepted");
@@ -881,6 +965,10 @@ void server_session::cmd_rcpt(const protocol::command* c, std::string_view argum
   }
   if (!c->params.empty()) {
     reply(555, fmt::format("5.5.4 Unsupported option: {}", c->params.front().keyword));
+    return;
+  }
+  if (config_.faults.has(fault::refuse_recipients_past_50) && recipients_.size() >= 50) {
+    reply(550, "5.5.3 Error: too many recipients");
     return;
   }
   if (recipients_.size() >= max_recipients) {
@@ -927,7 +1015,9 @@ void server_session::finish_data() {
     m.recipients = recipients_;
     m.protocol = protocol_word();
     m.content = received_header(m.queue_id, m.protocol);
-    m.content += data_.message();
+    m.content += config_.faults.has(fault::split_long_text_lines)
+                     ? split_long_lines(data_.message(), split_text_line_length)
+                     : data_.message();
     m.tls = tls_active_;
     m.tls_version = tls_active_ ? tls_info_.version : std::string();
     m.auth_user = auth_user_;
@@ -942,6 +1032,25 @@ void server_session::finish_data() {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+std::string server_session::split_overlong(std::string_view bytes) {
+  // fault::execute_overlong_tail: a full buffer is taken as a complete line.
+  std::string out;
+  out.reserve(bytes.size());
+  for (char c : bytes) {
+    if (c == '\n') {
+      overlong_run_ = 0;
+    } else if (c != '\r') {
+      if (overlong_run_ == overlong_tail_buffer) {
+        out += "\r\n";
+        overlong_run_ = 0;
+      }
+      ++overlong_run_;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
 
 bool server_session::starttls_offered() const {
   return config_.kind == listener_kind::starttls && !tls_active_;
@@ -1113,6 +1222,10 @@ void server_session::check_error_limit() {
     return;
   }
   if (!reading_commands()) {
+    return;
+  }
+  if (config_.faults.has(fault::drop_at_error_limit)) {
+    close(tls_active_);
     return;
   }
   reply(421, fmt::format("4.7.0 {} Error: too many errors", config_.hostname));

@@ -186,6 +186,7 @@ class server_session {
   bool lenient_data_end() const;
   bool take_lenient_data(std::string& bytes);
   std::optional<std::string> decode_response(std::string_view text) const;
+  std::string split_overlong(std::string_view bytes);
 
   void cmd_ehlo(const protocol::command* c, std::string_view argument, bool esmtp);
   void cmd_starttls(std::string_view argument);
@@ -243,6 +244,8 @@ class server_session {
   // lenient_data_ holds the DATA content while a fault makes look-alike sequences end it
   // (fault::lf_dot_lf_ends_data and its kin); the conformant server never uses it.
   std::string lenient_data_;
+  // overlong_run_ counts the octets of the current line under fault::execute_overlong_tail.
+  std::size_t overlong_run_ = 0;
 
   // Output of the current input: replies (one write) and the effects around them.
   std::string out_;

@@ -1478,5 +1478,199 @@ TEST(ServerSessionSmuggling, LenientReaderKeepsDotStuffingAndTheRealEnd) {
   EXPECT_NE(m[0].content.find("a\r\n.b\r\n"), std::string::npos) << m[0].content;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Line-length and malformed-input faults (checks.md A11)
+
+session_config with_fault(fault f) { return make_config(listener_kind::starttls, {}, {f}); }
+
+// count_replies counts the final lines ("NNN ") of the replies in `out`.
+std::size_t count_replies(std::string_view out) {
+  std::size_t n = 0;
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    const std::size_t end = out.find("\r\n", pos);
+    if (end == std::string_view::npos) {
+      break;
+    }
+    if (end - pos >= 4 && out[pos + 3] == ' ') {
+      ++n;
+    }
+    pos = end + 2;
+  }
+  return n;
+}
+
+TEST(ServerSessionLine, ConformantLineHandling) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("NOOP " + std::string(505, 'a') + "\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("NOOP " + std::string(2043, 'A') + "QUIT\r\n"),
+            "500 5.5.2 Error: command too long\r\n");
+  EXPECT_EQ(p.send("NOOP " + std::string(70000, 'A') + "QUIT\r\n"),
+            "500 5.5.2 Error: command too long\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<\xc3\xa9@x.test>\r\n"), "500 5.5.2 Error: invalid character\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a\0b@x.test>\r\n"sv),
+            "500 5.5.2 Error: NUL character in command\r\n");
+  EXPECT_EQ(p.send("NOOP\n"), "");
+  EXPECT_EQ(p.send("NOOP\r\n"), "500 5.5.2 Error: bare <LF> received\r\n");
+  EXPECT_EQ(p.send("noop foo\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("GET / HTTP/1.0\r\n").substr(0, 4), "500 ");
+  EXPECT_EQ(p.send("RSET\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_FALSE(p.session().closed());
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+  EXPECT_NE(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSessionFault, ShortCommandLimit) {
+  const std::string line = "NOOP " + std::string(505, 'a') + "\r\n";  // 512 octets
+  EXPECT_EQ(after_ehlo().send(line), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(after_ehlo(with_fault(fault::short_command_limit)).send(line),
+            "500 5.5.2 Error: command too long\r\n");
+  EXPECT_EQ(after_ehlo(with_fault(fault::short_command_limit))
+                .send("NOOP " + std::string(504, 'a') + "\r\n"),
+            "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, ShortLocalPartLimit) {
+  const std::string mail = "MAIL FROM:<" + std::string(64, 'l') + "@x.test>\r\n";
+  EXPECT_EQ(after_ehlo().send(mail), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(after_ehlo(with_fault(fault::short_local_part_limit)).send(mail).substr(0, 10),
+            "501 5.1.7 ");
+}
+
+TEST(ServerSessionFault, ExecuteOverlongTail) {
+  const std::string line = "NOOP " + std::string(505, 'A') + "QUIT\r\n";
+  EXPECT_EQ(after_ehlo().send(line), "250 2.0.0 Ok\r\n");
+  // The first 510 octets are taken as a NOOP, the tail as QUIT.
+  peer p = after_ehlo(with_fault(fault::execute_overlong_tail));
+  EXPECT_EQ(p.send(line), "250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+  EXPECT_TRUE(p.session().closed());
+  // Fed in small pieces, the same.
+  peer q = after_ehlo(with_fault(fault::execute_overlong_tail));
+  std::string out;
+  for (std::size_t i = 0; i < line.size(); i += 100) {
+    out += q.send(std::string_view(line).substr(i, 100));
+  }
+  EXPECT_EQ(out, "250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+  // A line of exactly 510 octets is one command.
+  EXPECT_EQ(after_ehlo(with_fault(fault::execute_overlong_tail))
+                .send("NOOP " + std::string(505, 'A') + "\r\n"),
+            "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, TwoRepliesToOneCommand) {
+  for (std::size_t n : {std::size_t{2043}, std::size_t{70000}}) {
+    const std::string line = "NOOP " + std::string(n, 'A') + "QUIT\r\n";
+    EXPECT_EQ(count_replies(after_ehlo().send(line)), 1U) << n;
+    peer p = after_ehlo(with_fault(fault::two_replies_to_one_command));
+    EXPECT_EQ(p.send(line),
+              "500 5.5.2 Error: command too long\r\n500 5.5.2 Error: command not recognized\r\n")
+        << n;
+    EXPECT_FALSE(p.session().closed());
+  }
+}
+
+std::vector<delivered_message> deliver_text(fault_set faults, const std::string& text) {
+  peer p = after_ehlo(make_config(listener_kind::starttls, {}, faults));
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  p.send("RCPT TO:<postmaster@mx.test>\r\n");
+  p.send("DATA\r\n");
+  p.send("Subject: t\r\n\r\n" + text + "\r\n.\r\n");
+  return deliveries(p.last());
+}
+
+TEST(ServerSessionFault, SplitLongTextLines) {
+  const std::string line(998, 'x');
+  auto good = deliver_text({}, line);
+  ASSERT_EQ(good.size(), 1U);
+  EXPECT_NE(good[0].content.find("\n" + line + "\r\n"), std::string::npos);
+  auto bad = deliver_text({fault::split_long_text_lines}, line);
+  ASSERT_EQ(bad.size(), 1U);
+  EXPECT_EQ(bad[0].content.find(line), std::string::npos);
+  EXPECT_NE(
+      bad[0].content.find("\n" + std::string(990, 'x') + "\r\n" + std::string(8, 'x') + "\r\n"),
+      std::string::npos);
+}
+
+TEST(ServerSessionFault, RefuseRecipientsPast50) {
+  for (bool faulty : {false, true}) {
+    peer p = after_ehlo(faulty ? with_fault(fault::refuse_recipients_past_50) : make_config());
+    p.send("MAIL FROM:<a@x.test>\r\n");
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_EQ(p.send("RCPT TO:<postmaster@mx.test>\r\n"), "250 2.1.5 Ok\r\n");
+    }
+    EXPECT_EQ(p.send("RCPT TO:<postmaster@mx.test>\r\n"),
+              faulty ? "550 5.5.3 Error: too many recipients\r\n" : "250 2.1.5 Ok\r\n");
+  }
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(p.send("RCPT TO:<postmaster@mx.test>\r\n"), "250 2.1.5 Ok\r\n");
+  }
+  EXPECT_EQ(p.send("RCPT TO:<postmaster@mx.test>\r\n"), "452 4.5.3 Error: too many recipients\r\n");
+}
+
+TEST(ServerSessionFault, BareLfEndsCommand) {
+  EXPECT_EQ(after_ehlo().send("NOOP\n"), "");
+  EXPECT_EQ(after_ehlo(with_fault(fault::bare_lf_ends_command)).send("NOOP\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, StripNulInCommand) {
+  peer p = after_ehlo(with_fault(fault::strip_nul_in_command));
+  EXPECT_EQ(p.send("MAIL FROM:<a\0b@x.test>\r\n"sv), "250 2.1.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, Accept8bitEnvelope) {
+  peer p = after_ehlo(with_fault(fault::accept_8bit_envelope));
+  EXPECT_EQ(p.send("MAIL FROM:<\xc3\xa9@x.test>\r\n").substr(0, 4), "250 ");
+}
+
+TEST(ServerSessionFault, CaseSensitiveVerbs) {
+  EXPECT_EQ(after_ehlo().send("mail from:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+  peer p = after_ehlo(with_fault(fault::case_sensitive_verbs));
+  EXPECT_EQ(p.send("mail from:<a@x.test>\r\n"), "500 5.5.2 Error: command not recognized\r\n");
+  EXPECT_EQ(p.send("MAIL from:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, DropAtErrorLimit) {
+  for (bool faulty : {false, true}) {
+    peer p = after_ehlo(faulty ? with_fault(fault::drop_at_error_limit) : make_config());
+    std::string out;
+    for (int i = 0; i < 30 && !p.session().closed(); ++i) {
+      out += p.send("XYZZY\r\n");
+    }
+    EXPECT_TRUE(p.session().closed());
+    EXPECT_EQ(out.find("421 ") != std::string::npos, !faulty) << out;
+  }
+}
+
+TEST(ServerSessionFault, RsetCloses) {
+  peer p = after_ehlo(with_fault(fault::rset_closes));
+  p.send("MAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(p.send("RSET\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_FALSE(p.session().closed());
+  EXPECT_EQ(p.send("RSET\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_TRUE(p.session().closed());
+}
+
+TEST(ServerSessionFault, QuitKeepsConnection) {
+  peer p = after_ehlo(with_fault(fault::quit_keeps_connection));
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+  EXPECT_FALSE(p.session().closed());
+  EXPECT_EQ(find_close(p.last()), nullptr);
+}
+
+TEST(ServerSessionFault, NoopRefusesArgument) {
+  peer p = after_ehlo(with_fault(fault::noop_refuses_argument));
+  EXPECT_EQ(p.send("NOOP foo\r\n"), "501 5.5.4 Syntax: NOOP\r\n");
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, HangOnHttpRequest) {
+  peer p = after_ehlo(with_fault(fault::hang_on_http_request));
+  EXPECT_EQ(p.send("GET / HTTP/1.0\r\n\r\n"), "");
+  EXPECT_EQ(p.send("NOOP\r\n"), "");
+  EXPECT_FALSE(p.session().closed());
+}
+
 }  // namespace
 }  // namespace smtpsim::reference

@@ -75,6 +75,35 @@ const std::vector<fault_expectation>& fault_expectations() {
       {fault::extra_cr_ends_data,
        {},
        {"smuggle.extra-cr/crlf-dot-cr-crlf", "smuggle.extra-cr/cr-crlf-dot-cr-crlf"}},
+      {fault::short_command_limit, {"line.cmd-512-accepted"}, {}},
+      {fault::short_local_part_limit, {"line.path-limits"}, {}},
+      // The 510-octet buffer also cuts the 20 000-octet AUTH line into commands.
+      {fault::execute_overlong_tail,
+       {"line.cmd-overlong-resync/past-512", "line.cmd-overlong-resync/past-1024",
+        "line.cmd-overlong-resync/past-2048", "line.cmd-overlong-resync/past-4096",
+        "line.cmd-overlong-resync/past-8192", "line.cmd-overlong-resync/past-16384",
+        "line.cmd-overlong-resync/past-32768", "line.cmd-overlong-resync/past-65536",
+        "line.cmd-overlong-resync/n-70000", "auth.line-too-long-500"},
+       {}},
+      {fault::two_replies_to_one_command,
+       {"line.cmd-overlong-resync/past-2048", "line.cmd-overlong-resync/past-4096",
+        "line.cmd-overlong-resync/past-8192", "line.cmd-overlong-resync/past-16384",
+        "line.cmd-overlong-resync/past-32768", "line.cmd-overlong-resync/past-65536",
+        "line.cmd-overlong-resync/n-70000"},
+       {}},
+      {fault::split_long_text_lines, {"line.text-1000-intact"}, {}},
+      {fault::refuse_recipients_past_50, {"line.recipients-100"}, {}},
+      {fault::bare_lf_ends_command, {}, {"line.bare-lf-command"}},
+      {fault::strip_nul_in_command, {"line.nul-in-command"}, {}},
+      {fault::accept_8bit_envelope, {}, {"line.8bit-in-command"}},
+      {fault::case_sensitive_verbs, {"line.case-insensitive-verbs"}, {}},
+      {fault::drop_at_error_limit, {"line.empty-and-unknown"}, {}},
+      {fault::rset_closes, {"line.rset-never-closes"}, {}},
+      // wrapper.close-notify waits for the close after 221 too.
+      {fault::quit_keeps_connection, {"line.quit-221"}, {"wrapper.close-notify"}},
+      // The 512-octet NOOP of line.cmd-512-accepted has an argument too.
+      {fault::noop_refuses_argument, {}, {"line.noop-args-ignored", "line.cmd-512-accepted"}},
+      {fault::hang_on_http_request, {"line.http-and-tls-on-smtp"}, {}},
   };
   return table;
 }
