@@ -149,7 +149,8 @@ TEST_F(StartedTarget, AFailedSetupMakesEveryCaseAnErrorAndStillTearsDown) {
               .string() +
           " --test starttls.ready-220 --test wrapper.tls-first --out " + (dir_ / "out").string());
   EXPECT_EQ(r.code, 3) << r.output;
-  for (const auto& c : run_json().at("cases")) {
+  const auto doc = run_json();
+  for (const auto& c : doc.at("cases")) {
     EXPECT_EQ(c.at("verdict"), "ERROR");
     EXPECT_NE(c.at("reason").get<std::string>().find("the MTA refused to start"), std::string::npos)
         << c.dump();
