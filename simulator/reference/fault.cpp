@@ -196,9 +196,9 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "the first command of each read and throw away the rest of that read's input (RFC 2920 "
      "§3.2: the input buffer is never flushed or lost)."},
     {fault::hold_replies_after_pipelining, "hold_replies_after_pipelining",
-     "hold_replies_after_pipelining, if set, causes the server, once the client has sent two or "
-     "more commands in one read, to hold the replies to a read that ends with MAIL, RCPT or RSET "
-     "until more input arrives (RFC 2920 §3.2: pending replies go out when the input buffer is "
+     "hold_replies_after_pipelining, if set, causes the server to hold the replies to a read "
+     "that ends with MAIL, RCPT or RSET until more input arrives, once the client has sent two or "
+     "more commands in one read (RFC 2920 §3.2: pending replies go out when the input buffer is "
      "empty)."},
     {fault::sync_error_on_auth_initial_response, "sync_error_on_auth_initial_response",
      "sync_error_on_auth_initial_response, if set, causes the server to answer an AUTH with an "
