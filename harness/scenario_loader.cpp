@@ -174,6 +174,8 @@ std::optional<std::string> decode_hex(std::string_view hex) {
 
 constexpr std::uint64_t max_timeout_ms = 600000;
 constexpr std::uint64_t max_repeat = 1000000;
+// max_read_count bounds read_reply's "count": a pipelined group of commands, not a flood.
+constexpr std::uint64_t max_read_count = 1000;
 
 class scenario_parser {
  public:
@@ -782,6 +784,7 @@ class scenario_parser {
                       "lacks_extension",
                       "extension_with_params",
                       "text_contains",
+                      "text_matches",
                       "esc",
                       "tls",
                       "peer_plaintext",
@@ -830,13 +833,13 @@ class scenario_parser {
     if (!needs_match && found != 0) {
       r_.fail(ptr, "\"otherwise\" takes no condition: it applies when no outcome matched");
     }
-    const bool reply_filters = j.contains("multiline") || j.contains("has_extension") ||
-                               j.contains("lacks_extension") ||
-                               j.contains("extension_with_params") || j.contains("esc");
+    const bool reply_filters =
+        j.contains("multiline") || j.contains("has_extension") || j.contains("lacks_extension") ||
+        j.contains("extension_with_params") || j.contains("esc") || j.contains("text_matches");
     if (reply_filters && oc.match.kind != match_kind::reply) {
       r_.fail(ptr,
-              "multiline, has_extension, lacks_extension, extension_with_params and esc "
-              "apply to a \"reply\" condition only");
+              "multiline, has_extension, lacks_extension, extension_with_params, esc and "
+              "text_matches apply to a \"reply\" condition only");
     }
     if (j.contains("text_contains") && oc.match.kind != match_kind::reply &&
         oc.match.kind != match_kind::delivered) {
@@ -862,6 +865,20 @@ class scenario_parser {
     }
     if (j.contains("text_contains")) {
       oc.match.text_contains = r_.string_at(j["text_contains"], ptr + "/text_contains");
+    }
+    if (j.contains("text_matches")) {
+      const std::string pattern = r_.string_at(j["text_matches"], ptr + "/text_matches");
+      try {
+        // The runner compiles it the same way (client_runner.cpp, reply_matches).
+        (void)std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
+      } catch (const std::regex_error& e) {
+        r_.fail(ptr + "/text_matches",
+                fmt::format("not a valid ECMAScript regular expression: {}", e.what()));
+      }
+      if (pattern.empty()) {
+        r_.fail(ptr + "/text_matches", "expected a non-empty regular expression");
+      }
+      oc.match.text_matches = pattern;
     }
     if (j.contains("esc")) {
       oc.match.esc_class = r_.string_at(j["esc"], ptr + "/esc");
@@ -1047,8 +1064,12 @@ class scenario_parser {
       parse_expectations(j, ptr, s);
     } else if (action == "read_reply") {
       allow({"expect", "otherwise"});
-      r_.expect_object(v, vptr, {"phase"});
+      r_.expect_object(v, vptr, {"phase", "count"});
       s.kind = step_kind::read_reply;
+      if (v.contains("count")) {
+        s.count = static_cast<std::size_t>(
+            r_.positive_integer(v["count"], vptr + "/count", max_read_count));
+      }
       if (v.contains("phase")) {
         const std::string ph = r_.string_at(v["phase"], vptr + "/phase");
         if (ph == "greeting") {

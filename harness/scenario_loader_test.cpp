@@ -114,6 +114,39 @@ TEST(ScenarioLoader, ExpandsTheMacros) {
   EXPECT_EQ(*sc.steps[6].otherwise->v, script::verdict::skip);
 }
 
+TEST(ScenarioLoader, ReadReplyCountDefaultsToOneAndIsKept) {
+  const auto sc = parse_scenario(doc("    {\"connect\": \"starttls\"}, {\"read_reply\": {}}, "
+                                     "{\"read_reply\": {\"count\": 52, \"phase\": \"reply\"}}"),
+                                 "s.json");
+  ASSERT_EQ(sc.steps.size(), 3u);
+  EXPECT_EQ(sc.steps[1].count, 1u);
+  EXPECT_EQ(sc.steps[2].count, 52u);
+}
+
+TEST(ScenarioLoader, ReadReplyCountMustBePositive) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {\"count\": 0}}"),
+               "/steps/1/read_reply/count", 9, 30, "integer from 1 to 1000");
+}
+
+TEST(ScenarioLoader, TextMatchesIsCompiledWhenLoaded) {
+  const auto sc =
+      parse_scenario(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                         "[{\"reply\": \"250\", \"text_matches\": \"\\\\nX{7,}[A-Z]?\\\\n\"}]}"),
+                     "s.json");
+  ASSERT_EQ(sc.steps[1].expect.size(), 1u);
+  EXPECT_EQ(sc.steps[1].expect[0].match.text_matches, "\\nX{7,}[A-Z]?\\n");
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                   "[{\"reply\": \"250\", \"text_matches\": \"a(\"}]}"),
+               "/steps/1/expect/0/text_matches", 9, 68,
+               "not a valid ECMAScript regular expression");
+}
+
+TEST(ScenarioLoader, TextMatchesNeedsAReplyCondition) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                   "[{\"closed\": true, \"text_matches\": \"a\"}]}"),
+               "/steps/1/expect/0", 9, 35, "apply to a \"reply\" condition only");
+}
+
 TEST(ScenarioLoader, AwaitDeliveryRequiresTheSinkTrait) {
   const auto sc =
       parse_scenario(doc("    {\"connect\": \"starttls\"}, {\"await_delivery\": {}}"), "s.json");

@@ -104,6 +104,64 @@ TEST(ClientRunner, ReadsAMultiLineReplyDeliveredByteByByte) {
   EXPECT_EQ(o.reason, "listed");
 }
 
+TEST(ClientRunner, ReadReplyCountWaitsForThatManyReplies) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {"count": 3}, "expect": [
+      {"timeout": true, "verdict": "FAIL", "reason": "lost"},
+      {"reply": "354", "verdict": "PASS", "reason": "all"}]})"));
+  d.ok();
+  ASSERT_EQ(d.next().k, kind::read);
+  d.data("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+  ASSERT_EQ(d.next().k, kind::read);  // two of three: keep reading
+  d.data("354 go ahead\r\n");
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::pass);
+  EXPECT_EQ(o.reason, "all");
+}
+
+TEST(ClientRunner, ReadReplyCountKeepsWhatCameBeforeATimeout) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {"count": 3}, "expect": [
+      {"timeout": true, "verdict": "FAIL", "reason": "lost"},
+      {"reply": "250", "verdict": "PASS", "reason": "all"}]})"));
+  d.ok();
+  d.data("250 2.1.0 Ok\r\n");
+  d.timeout(10000);
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::fail);
+  EXPECT_EQ(o.reason, "lost");
+  ASSERT_FALSE(o.judgments.empty());
+  EXPECT_NE(o.judgments.back().observed.find("250"), std::string::npos)
+      << o.judgments.back().observed;
+}
+
+TEST(ClientRunner, ReadReplyCountDefaultNamesTheShortfall) {
+  driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {"count": 2}})"));
+  d.ok();
+  d.data("250 2.1.0 Ok\r\n");
+  d.timeout(10000);
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::error);
+  EXPECT_NE(o.reason.find("only 1 of 2 replies"), std::string::npos) << o.reason;
+}
+
+TEST(ClientRunner, TextMatchesSearchesTheReplyTextInAnyCase) {
+  const std::string steps = R"j({"connect": "starttls"}, {"read_reply": {}, "expect": [
+      {"reply": "250", "text_matches": "\\nX{7,}[A-Z]?(\\n|$)", "verdict": "INFO",
+       "reason": "masked"},
+      {"reply": "250", "verdict": "PASS", "reason": "plain"}]})j";
+  {
+    driver d(wrap(steps));
+    d.ok();
+    d.data("250-mx.test\r\n250-xxxxxxxa\r\n250 PIPELINING\r\n");
+    EXPECT_EQ(d.finish().reason, "masked");
+  }
+  {
+    driver d(wrap(steps));
+    d.ok();
+    d.data("250-xxxxxxxa.example greets you\r\n250 STARTTLS\r\n");
+    EXPECT_EQ(d.finish().reason, "plain");
+  }
+}
+
 TEST(ClientRunner, FirstMatchingOutcomeWins) {
   driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}, "expect": [
       {"reply": "5xx", "verdict": "WARN", "reason": "first"},

@@ -187,6 +187,31 @@ constexpr std::array<fault_info, fault_count> catalogue{{
     {fault::hang_on_http_request, "hang_on_http_request",
      "hang_on_http_request, if set, causes the server to stop answering, and leave the connection "
      "open, when a command line looks like an HTTP request (`GET `, `POST `, `HEAD `)."},
+    {fault::reorder_pipelined_replies, "reorder_pipelined_replies",
+     "reorder_pipelined_replies, if set, causes the server to write the replies to the commands "
+     "that arrived in one read in reverse order (RFC 2920 §3.2: replies go out in the order of "
+     "the commands)."},
+    {fault::answer_first_pipelined_command_only, "answer_first_pipelined_command_only",
+     "answer_first_pipelined_command_only, if set, causes the server to execute and answer only "
+     "the first command of each read and throw away the rest of that read's input (RFC 2920 "
+     "§3.2: the input buffer is never flushed or lost)."},
+    {fault::hold_replies_after_pipelining, "hold_replies_after_pipelining",
+     "hold_replies_after_pipelining, if set, causes the server to hold the replies to a read "
+     "that ends with MAIL, RCPT or RSET until more input arrives, once the client has sent two or "
+     "more commands in one read (RFC 2920 §3.2: pending replies go out when the input buffer is "
+     "empty)."},
+    {fault::sync_error_on_auth_initial_response, "sync_error_on_auth_initial_response",
+     "sync_error_on_auth_initial_response, if set, causes the server to answer an AUTH with an "
+     "initial response that has more commands pipelined behind it with 554 5.5.0 Error: SMTP "
+     "protocol synchronization and close (RFC 4954 §4 allows that pipelining)."},
+    {fault::middlebox_masks_starttls, "middlebox_masks_starttls",
+     "middlebox_masks_starttls, if set, causes the server to list STARTTLS as `XXXXXXXA` in its "
+     "EHLO reply and answer STARTTLS with 500 #5.5.1 command not recognized, as Cisco ASA/PIX "
+     "ESMTP inspection does in front of a server."},
+    {fault::ehlo_keyword_first, "ehlo_keyword_first",
+     "ehlo_keyword_first, if set, causes the server to put its first extension keyword "
+     "(`250-PIPELINING`) on the first line of its EHLO reply, before the line with its domain "
+     "(RFC 5321 §4.1.1.1 ehlo-ok-rsp)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

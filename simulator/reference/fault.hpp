@@ -70,11 +70,16 @@ enum class fault : std::uint8_t {
   quit_keeps_connection,
   noop_refuses_argument,
   hang_on_http_request,
+  reorder_pipelined_replies,
+  answer_first_pipelined_command_only,
+  hold_replies_after_pipelining,
+  sync_error_on_auth_initial_response,
+  middlebox_masks_starttls,
+  ehlo_keyword_first,
 };
 
 // fault_count is the number of enumerators of `fault`.
-inline constexpr std::size_t fault_count =
-    static_cast<std::size_t>(fault::hang_on_http_request) + 1;
+inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::ehlo_keyword_first) + 1;
 
 // fault_info is one row of the fault catalogue: the fault, its snake_case name and the sentence
 // "<name>, if set, causes the server to ...".

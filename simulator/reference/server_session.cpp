@@ -356,6 +356,8 @@ effects server_session::on_idle_timeout() {
     case phase::auth_login_user:
     case phase::auth_login_pass:
     case phase::auth_cram:
+      out_.insert(0, held_);
+      held_.clear();
       reply(421, fmt::format("4.4.2 {} Error: timeout exceeded", config_.hostname));
       close(tls_active_);
       break;
@@ -374,6 +376,42 @@ effects server_session::on_idle_timeout() {
 // Input processing
 
 void server_session::consume(std::string bytes) {
+  const fault_set& f = config_.faults;
+  if (!bytes.empty()) {
+    out_.insert(0, held_);  // fault::hold_replies_after_pipelining: more input has arrived
+    held_.clear();
+  }
+  const bool had_input = !bytes.empty();
+  reply_marks_.clear();
+  consume_input(std::move(bytes));
+  if (reply_marks_.size() >= 2) {
+    client_pipelined_ = true;
+  }
+  if (f.has(fault::reorder_pipelined_replies) && reply_marks_.size() >= 2) {
+    reverse_replies();
+  }
+  // RFC 2920 §3.2 wants the replies flushed once the input buffer is empty; this fault waits
+  // for the rest of a group that never comes.
+  if (f.has(fault::hold_replies_after_pipelining) && client_pipelined_ && had_input &&
+      last_command_pipelinable_ && phase_ == phase::commands && framer_.buffered() == 0 &&
+      after_.empty()) {
+    held_ += out_;
+    out_.clear();
+  }
+  reply_marks_.clear();
+}
+
+void server_session::reverse_replies() {
+  // fault::reorder_pipelined_replies: the replies of each line, last line first.
+  std::string reordered = out_.substr(0, reply_marks_.front());
+  for (std::size_t i = reply_marks_.size(); i-- > 0;) {
+    const std::size_t end = i + 1 < reply_marks_.size() ? reply_marks_[i + 1] : out_.size();
+    reordered += out_.substr(reply_marks_[i], end - reply_marks_[i]);
+  }
+  out_ = std::move(reordered);
+}
+
+void server_session::consume_input(std::string bytes) {
   for (;;) {
     if (phase_ == phase::data && lenient_data_end()) {
       if (!take_lenient_data(bytes)) {
@@ -405,8 +443,12 @@ void server_session::consume(std::string bytes) {
     if (!line) {
       return;
     }
+    reply_marks_.push_back(out_.size());
     handle_line(*line);
     check_error_limit();
+    if (config_.faults.has(fault::answer_first_pipelined_command_only) && reading_commands()) {
+      (void)framer_.take_buffered();  // RFC 2920 §3.2 forbids losing this input
+    }
     if (phase_ == phase::data) {
       // Whatever followed the DATA command is message content.
       bytes = framer_.take_buffered();
@@ -415,6 +457,7 @@ void server_session::consume(std::string bytes) {
 }
 
 void server_session::handle_line(const protocol::framed_line& line) {
+  last_command_pipelinable_ = false;
   if (in_auth_exchange()) {
     handle_auth_response(line);
   } else {
@@ -488,6 +531,8 @@ void server_session::handle_command(const protocol::framed_line& line) {
   }
   const verb v = c ? c->cmd : guessed;
   const std::string_view argument = c ? std::string_view(c->argument) : argument_of(text);
+  // RFC 2920 §3.1: these may appear anywhere in a pipelined group.
+  last_command_pipelinable_ = v == verb::mail || v == verb::rcpt || v == verb::rset;
 
   // RFC 3207 §4.1: "554 Command refused due to lack of security", to all but QUIT.
   if (cert_refused_ && v != verb::quit) {
@@ -615,6 +660,10 @@ void server_session::cmd_starttls(std::string_view argument) {
     reply(502, "5.5.1 Error: command not implemented");
     return;
   }
+  if (f.has(fault::middlebox_masks_starttls) && starttls_offered()) {
+    reply(500, "#5.5.1 command not recognized");  // Cisco ASA/PIX ESMTP inspection
+    return;
+  }
   if (f.has(fault::starttls_502) && !tls_active_) {
     reply(502, "5.5.1 Command not implemented");
     return;
@@ -716,6 +765,13 @@ void server_session::cmd_auth(std::string_view argument) {
   }
   if (mechanism.empty()) {
     reply(501, "5.5.4 Syntax: AUTH mechanism");
+    return;
+  }
+  // RFC 4954 §4 lets an AUTH with an initial response be pipelined with what follows.
+  if (initial && framer_.buffered() > 0 &&
+      config_.faults.has(fault::sync_error_on_auth_initial_response)) {
+    reply(554, "5.5.0 Error: SMTP protocol synchronization");
+    close(tls_active_);
     return;
   }
   if (mechanism != "PLAIN" && mechanism != "LOGIN" && mechanism != "CRAM-MD5") {
@@ -1150,7 +1206,10 @@ std::string server_session::ehlo_reply() const {
       "ENHANCEDSTATUSCODES",
   };
   // RFC 3207 §4.2: STARTTLS is not offered once TLS is active.
-  if (starttls_offered() || (tls_active_ && config_.faults.has(fault::readvertise_starttls))) {
+  if (starttls_offered() && config_.faults.has(fault::middlebox_masks_starttls)) {
+    extensions.emplace_back("XXXXXXXA");  // what Cisco ESMTP inspection leaves of STARTTLS
+  } else if (starttls_offered() ||
+             (tls_active_ && config_.faults.has(fault::readvertise_starttls))) {
     // RFC 3207 §3: the keyword has no parameters.
     extensions.emplace_back(
         config_.faults.has(fault::starttls_keyword_with_params) ? "STARTTLS REQUIRED" : "STARTTLS");
@@ -1158,8 +1217,14 @@ std::string server_session::ehlo_reply() const {
   if (auth_offered()) {
     extensions.emplace_back("AUTH PLAIN LOGIN CRAM-MD5");
   }
-  return protocol::format_ehlo(config_.hostname, "greets " + helo_name_.value_or(std::string()),
-                               extensions);
+  const std::string greeting = "greets " + helo_name_.value_or(std::string());
+  if (config_.faults.has(fault::ehlo_keyword_first)) {
+    // RFC 5321 §4.1.1.1: the first line carries the domain; this one carries a keyword.
+    const std::string first = extensions.front();
+    extensions.erase(extensions.begin());
+    return "250-" + first + "\r\n" + protocol::format_ehlo(config_.hostname, greeting, extensions);
+  }
+  return protocol::format_ehlo(config_.hostname, greeting, extensions);
 }
 
 std::string server_session::protocol_word() const {

@@ -178,6 +178,8 @@ class server_session {
   };
 
   void consume(std::string bytes);
+  void consume_input(std::string bytes);
+  void reverse_replies();
   void handle_line(const protocol::framed_line& line);
   void handle_command(const protocol::framed_line& line);
   void handle_auth_response(const protocol::framed_line& line);
@@ -246,6 +248,13 @@ class server_session {
   std::string lenient_data_;
   // overlong_run_ counts the octets of the current line under fault::execute_overlong_tail.
   std::size_t overlong_run_ = 0;
+
+  // The read being consumed: where each line's replies begin in out_, and how many lines
+  // (fault::reorder_pipelined_replies, fault::hold_replies_after_pipelining).
+  std::vector<std::size_t> reply_marks_;
+  bool client_pipelined_ = false;          // some read carried two or more lines
+  bool last_command_pipelinable_ = false;  // the last command was MAIL, RCPT or RSET
+  std::string held_;                       // fault::hold_replies_after_pipelining
 
   // Output of the current input: replies (one write) and the effects around them.
   std::string out_;

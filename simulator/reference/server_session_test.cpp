@@ -1672,5 +1672,58 @@ TEST(ServerSessionFault, HangOnHttpRequest) {
   EXPECT_FALSE(p.session().closed());
 }
 
+TEST(ServerSessionFault, ReorderPipelinedReplies) {
+  peer p = after_ehlo(with_fault(fault::reorder_pipelined_replies));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<postmaster@mx.test>\r\nDATA\r\n"),
+            "354 End data with <CR><LF>.<CR><LF>\r\n250 2.1.5 Ok\r\n250 2.1.0 Ok\r\n");
+  EXPECT_EQ(p.send("NOOP\r\n"), "");  // message content now
+}
+
+TEST(ServerSessionFault, AnswerFirstPipelinedCommandOnly) {
+  peer p = after_ehlo(with_fault(fault::answer_first_pipelined_command_only));
+  EXPECT_EQ(p.send("NOOP\r\nRSET\r\nNOOP\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("RSET\r\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, HoldRepliesAfterPipelining) {
+  peer p = after_ehlo(with_fault(fault::hold_replies_after_pipelining));
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "250 2.1.0 Ok\r\n");  // not pipelining yet
+  EXPECT_EQ(p.send("RSET\r\nNOOP\r\n"), "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\n"), "");  // held: the input buffer is empty
+  EXPECT_EQ(p.send("NOOP\r\n"), "250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSessionFault, SyncErrorOnAuthInitialResponse) {
+  peer p = after_ehlo(with_fault(fault::sync_error_on_auth_initial_response));
+  p.starttls();
+  p.send("EHLO client.test\r\n");
+  EXPECT_EQ(p.send("AUTH PLAIN " + plain_response("alice@mx.test", password) +
+                   "\r\nMAIL FROM:<a@x.test>\r\n"),
+            "554 5.5.0 Error: SMTP protocol synchronization\r\n");
+  EXPECT_TRUE(p.session().closed());
+  peer q = after_ehlo(with_fault(fault::sync_error_on_auth_initial_response));
+  q.starttls();
+  q.send("EHLO client.test\r\n");
+  EXPECT_EQ(q.send("AUTH PLAIN " + plain_response("alice@mx.test", password) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(ServerSessionFault, MiddleboxMasksStartTls) {
+  peer p(with_fault(fault::middlebox_masks_starttls));
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"XXXXXXXA"})));
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "500 #5.5.1 command not recognized\r\n");
+  EXPECT_EQ(find_start_tls(p.last()), nullptr);
+}
+
+TEST(ServerSessionFault, EhloKeywordFirst) {
+  peer p(with_fault(fault::ehlo_keyword_first));
+  p.connect();
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            "250-PIPELINING\r\n250-mx.test greets client.test\r\n250-SIZE 10240000\r\n"
+            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n");
+}
+
 }  // namespace
 }  // namespace smtpsim::reference

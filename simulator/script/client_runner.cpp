@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 #include <utility>
 
 #include <fmt/format.h>
@@ -86,6 +87,12 @@ bool reply_matches(const matcher& m, const protocol::reply& r) {
     return false;
   }
   if (m.text_contains && !contains_icase(r.text(), *m.text_contains)) {
+    return false;
+  }
+  // The loader has compiled the same pattern with the same flags, so this does not throw.
+  if (m.text_matches &&
+      !std::regex_search(r.text(),
+                         std::regex(*m.text_matches, std::regex::ECMAScript | std::regex::icase))) {
     return false;
   }
   if (m.esc_class && !esc_matches(*m.esc_class, r.esc)) {
@@ -413,8 +420,8 @@ action client_runner::begin_step() {
     }
     case step_kind::read_reply:
     case step_kind::wait_silence: {
-      const bool one = s.kind == step_kind::read_reply;
-      if (drain_replies(obs_, one) && one) {
+      const std::size_t want = s.kind == step_kind::read_reply ? s.count : 0;
+      if (drain_replies(obs_, want) && read_complete(obs_, want)) {
         obs_.kind = obs_.malformed_line.empty() ? match_kind::reply : match_kind::malformed;
         conclude(obs_);
         return action{};
@@ -518,7 +525,11 @@ action client_runner::begin_step() {
   return action{};
 }
 
-bool client_runner::drain_replies(observation& o, bool stop_after_one) {
+bool client_runner::read_complete(const observation& o, std::size_t want) {
+  return want != 0 && (!o.malformed_line.empty() || o.replies.size() >= want);
+}
+
+bool client_runner::drain_replies(observation& o, std::size_t want) {
   bool got = false;
   while (true) {
     auto r = reader_.next();
@@ -531,8 +542,8 @@ bool client_runner::drain_replies(observation& o, bool stop_after_one) {
         o.malformed_line = std::string(protocol::to_string(r.error()));
       }
       got = true;
-      if (stop_after_one) {
-        break;
+      if (want != 0) {
+        break;  // a malformed reply ends a read_reply
       }
       continue;
     }
@@ -556,7 +567,7 @@ bool client_runner::drain_replies(observation& o, bool stop_after_one) {
     o.replies.push_back(std::move(r).value());
     o.answered.push_back(std::move(answered));
     got = true;
-    if (stop_after_one) {
+    if (want != 0 && o.replies.size() >= want) {
       break;
     }
   }
@@ -637,12 +648,13 @@ action client_runner::resume(const io_result& r) {
     case wait::read: {
       const step& s = steps_[index_];
       const bool one = s.kind == step_kind::read_reply;
+      const std::size_t want = one ? s.count : 0;
       if (r.k == io_result::kind::data) {
         out_.log.add_bytes(since_start(now_), direction::received, tls_active_, connection_,
                            r.data);
         bytes_this_step_ += r.data.size();
         reader_.feed(r.data);
-        if (drain_replies(obs_, one) && one) {
+        if (drain_replies(obs_, want) && read_complete(obs_, want)) {
           obs_.kind = obs_.malformed_line.empty() ? match_kind::reply : match_kind::malformed;
           conclude(obs_);
           return advance();
@@ -821,9 +833,19 @@ outcome client_runner::default_outcome(const step& s, const observation& o) cons
       return d;
     case match_kind::silence:
     case match_kind::timeout:
+      if (s.count > 1 && !o.replies.empty()) {
+        set(verdict::error, fmt::format("only {} of {} replies within {} ms", o.replies.size(),
+                                        s.count, o.elapsed.count()));
+        return d;
+      }
       set(verdict::error, fmt::format("no reply within {} ms", o.elapsed.count()));
       return d;
     case match_kind::closed:
+      if (s.count > 1 && !o.replies.empty()) {
+        set(verdict::error, fmt::format("the connection was closed after {} of {} replies",
+                                        o.replies.size(), s.count));
+        return d;
+      }
       set(verdict::error, "the connection was closed before a reply arrived");
       return d;
     case match_kind::malformed:

@@ -91,7 +91,7 @@ struct io_result {
 struct observation {
   match_kind kind = match_kind::any;  // reply, silence, timeout, closed, malformed,
                                       // handshake_ok, handshake_failed, connected, connect_failed
-  std::vector<protocol::reply> replies;  // read_reply: one; wait_silence: all that arrived
+  std::vector<protocol::reply> replies;  // read_reply: `count`; wait_silence: all that arrived
   std::size_t stray_bytes = 0;           // octets that did not form a complete reply
   std::string malformed_line;            // the offending line when malformed
   bool clean_close = false;
@@ -148,7 +148,11 @@ class client_runner {
   std::string expected_text(const step& s) const;
   outcome default_outcome(const step& s, const observation& o) const;
   void note_sent(const std::string& bytes);
-  bool drain_replies(observation& o, bool stop_after_one);
+  // drain_replies moves the complete replies the reader holds into `o`, stopping once `o`
+  // holds `want` of them or at a malformed line (want 0: take everything). True if any came.
+  bool drain_replies(observation& o, std::size_t want);
+  // read_complete: a read_reply that wants `want` replies has its observation.
+  static bool read_complete(const observation& o, std::size_t want);
   std::chrono::microseconds since_start(clock::time_point t) const;
   std::chrono::milliseconds remaining(clock::time_point now) const;
   void log_event(std::string note);

@@ -201,6 +201,9 @@ std::string matcher::describe() const {
   if (text_contains) {
     out += fmt::format(" text containing \"{}\"", *text_contains);
   }
+  if (text_matches) {
+    out += fmt::format(" text matching /{}/", *text_matches);
+  }
   if (esc_class) {
     out += " with enhanced code " + *esc_class;
   }

@@ -108,9 +108,10 @@ struct matcher {
   std::vector<std::string> lacks_extension;        // ... not listing these
   std::vector<std::string> extension_with_params;  // ... listing these with parameters
   std::optional<std::string> text_contains;        // reply / delivered message contains (any case)
-  std::optional<std::string> esc_class;  // enhanced status code, e.g. "5.7.0"; "x" wildcards
-  std::optional<bool> tls;               // the observation happened inside TLS or not
-  std::optional<bool> peer_plaintext;    // handshake_failed: the peer sent SMTP text, not TLS
+  std::optional<std::string> text_matches;  // reply text: an ECMAScript regex finds (any case)
+  std::optional<std::string> esc_class;     // enhanced status code, e.g. "5.7.0"; "x" wildcards
+  std::optional<bool> tls;                  // the observation happened inside TLS or not
+  std::optional<bool> peer_plaintext;       // handshake_failed: the peer sent SMTP text, not TLS
 
   // describe renders the condition for evidence, e.g. "reply 5xx multiline".
   std::string describe() const;
@@ -133,7 +134,7 @@ enum class step_kind : std::uint8_t {
   connect,         // open a connection to a listener of the target
   send,            // write a command line (CRLF appended) in one write
   send_raw,        // write exact octets in one write
-  read_reply,      // read one complete reply
+  read_reply,      // read `count` complete replies (one by default)
   wait_silence,    // read for a window; collect whatever arrives; expect nothing by default
   tls_handshake,   // start TLS as client on the current connection
   tls_shutdown,    // send a TLS close_notify
@@ -156,6 +157,7 @@ struct step {
   std::vector<std::string> listeners;   // connect: the first one the target declares is used
   byte_template bytes;                  // send / send_raw
   tls_params tls;                       // tls_handshake
+  std::size_t count = 1;                // read_reply: how many replies make the observation
   std::string token = "${case_token}";  // await_delivery
   std::vector<outcome> expect;          // tried in order
   std::optional<outcome> otherwise;     // when no outcome in `expect` applies

@@ -25,9 +25,12 @@ const std::vector<fault_expectation>& fault_expectations() {
       // 502 on every listener also breaks the TLS-unavailable listener's 454, and STARTTLS with
       // a parameter then gets 502 rather than 501.
       {fault::starttls_502,
-       {"starttls.ready-220", "starttls.454-is-temporary"},
+       {"starttls.ready-220", "starttls.454-is-temporary", "broken.srv-advertised-but-unusable",
+        "broken.srv-starttls-5xx-after-advert"},
        {"starttls.params-501"}},
-      {fault::starttls_220_then_drop, {"starttls.ready-220"}, {}},
+      {fault::starttls_220_then_drop,
+       {"starttls.ready-220", "broken.srv-advertised-but-unusable"},
+       {}},
       // The split-segment RSET is executed when it arrives after the 220 (the server sniffs it as
       // plaintext) and discarded when it shares a read with STARTTLS.
       {fault::plaintext_after_failed_handshake,
@@ -104,6 +107,23 @@ const std::vector<fault_expectation>& fault_expectations() {
       // line.cmd-512-accepted probes with a short NOOP argument first, so it is SKIP here.
       {fault::noop_refuses_argument, {}, {"line.noop-args-ignored"}},
       {fault::hang_on_http_request, {"line.http-and-tls-on-smtp"}, {}},
+      // The NOOP pipelined behind the refused STARTTLS is answered before it.
+      {fault::reorder_pipelined_replies,
+       {"pipe.in-order-responses", "pipe.auth-plain-ir", "inject.after-refused-starttls"},
+       {}},
+      {fault::answer_first_pipelined_command_only,
+       {"pipe.in-order-responses", "pipe.no-input-loss", "pipe.flush-when-input-empty",
+        "pipe.auth-plain-ir"},
+       {}},
+      {fault::hold_replies_after_pipelining,
+       {"pipe.flush-when-input-empty", "pipe.auth-plain-ir"},
+       {}},
+      {fault::sync_error_on_auth_initial_response, {}, {"pipe.auth-plain-ir"}},
+      // The middlebox answers the mixed-case StartTls with 500 too.
+      {fault::middlebox_masks_starttls,
+       {"broken.srv-starttls-5xx-after-advert", "line.case-insensitive-verbs"},
+       {}},
+      {fault::ehlo_keyword_first, {"broken.srv-ehlo-grammar"}, {}},
   };
   return table;
 }
