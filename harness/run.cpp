@@ -182,8 +182,9 @@ reports::case_result make_result(const script::scenario_case& c, const std::stri
 
 // validator_results makes one result per cross-cutting validator (checks.md §0, A14) from the
 // findings of the server-role cases run against `target`: FAIL naming the offending cases, PASS
-// when no case that could be checked has a finding, SKIP when no case could be checked. The
-// target's expected failures apply to the validator ids as to case ids.
+// when no case that could be checked has a finding, SKIP when no case could be checked. None at
+// all when no case got a reply. The target's expected failures apply to the validator ids as to
+// case ids.
 std::vector<reports::case_result> validator_results(const std::vector<reports::case_result>& cases,
                                                     const server_target& target,
                                                     const run_options& o,
@@ -195,7 +196,11 @@ std::vector<reports::case_result> validator_results(const std::vector<reports::c
       mine.push_back(&r);
     }
   }
-  if (mine.empty()) {
+  // A target none of whose cases got a reply (unreachable, a failed setup, missing programs)
+  // gives the validators nothing: no results rather than three SKIPs next to the cases' ERRORs.
+  if (std::none_of(mine.begin(), mine.end(), [](const reports::case_result* c) {
+        return !c->outcome.validated.checked.empty() || !c->outcome.validated.findings.empty();
+      })) {
     return out;
   }
   for (const auto& info : script::server_validators()) {
