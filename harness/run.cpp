@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <list>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "simulator/engine/client_engine.hpp"
 #include "simulator/reference/client_fault.hpp"
 #include "simulator/reference/fault.hpp"
+#include "simulator/script/validators.hpp"
 #include "simulator/tls/pki.hpp"
 
 #include "harness/client_run.hpp"
@@ -178,6 +180,113 @@ reports::case_result make_result(const script::scenario_case& c, const std::stri
   return r;
 }
 
+// validator_results makes one result per cross-cutting validator (checks.md §0, A14) from the
+// findings of the server-role cases run against `target`: FAIL naming the offending cases, PASS
+// when no case that could be checked has a finding, SKIP when no case could be checked. None at
+// all when no case got a reply. The target's expected failures apply to the validator ids as to
+// case ids.
+std::vector<reports::case_result> validator_results(const std::vector<reports::case_result>& cases,
+                                                    const server_target& target,
+                                                    const run_options& o,
+                                                    const std::string& started_at) {
+  std::vector<reports::case_result> out;
+  std::vector<const reports::case_result*> mine;
+  for (const auto& r : cases) {
+    if (!r.synthetic && r.target == target.name && r.role == "server") {
+      mine.push_back(&r);
+    }
+  }
+  // A target none of whose cases got a reply (unreachable, a failed setup, missing programs)
+  // gives the validators nothing: no results rather than three SKIPs next to the cases' ERRORs.
+  if (std::none_of(mine.begin(), mine.end(), [](const reports::case_result* c) {
+        return !c->outcome.validated.checked.empty() || !c->outcome.validated.findings.empty();
+      })) {
+    return out;
+  }
+  for (const auto& info : script::server_validators()) {
+    const std::string id(info.id);
+    if (std::any_of(o.skips.begin(), o.skips.end(),
+                    [&](const std::string& g) { return glob_match(g, id); })) {
+      continue;
+    }
+    reports::case_result r;
+    r.case_id = id;
+    r.scenario_id = id;
+    r.target = target.name;
+    r.title = std::string(info.title);
+    r.level = std::string(info.level);
+    r.role = "server";
+    r.references = {std::string(info.reference)};
+    r.tags = {"validator", "cross-cutting"};
+    r.started_at = started_at;
+    r.synthetic = true;
+    std::size_t checked = 0;
+    std::vector<std::string> offending;
+    for (const auto* c : mine) {
+      const auto& v = c->outcome.validated;
+      if (std::find(v.checked.begin(), v.checked.end(), id) != v.checked.end()) {
+        ++checked;
+      }
+      std::size_t n = 0;
+      const script::finding* first = nullptr;
+      for (const auto& f : v.findings) {
+        if (f.validator == id) {
+          first = first != nullptr ? first : &f;
+          ++n;
+        }
+      }
+      if (first == nullptr) {
+        continue;
+      }
+      offending.push_back(c->case_id);
+      script::judgment j;
+      j.v = first->v;
+      j.reason = fmt::format("{}: {}", c->case_id, first->reason);
+      j.expected = std::string(info.title);
+      j.observed =
+          fmt::format("{} (transcript entry {}, offset {}){}", first->line, first->entry,
+                      first->offset, n > 1 ? fmt::format("; {} findings in this case", n) : "");
+      r.outcome.judgments.push_back(std::move(j));
+    }
+    if (!offending.empty()) {
+      constexpr std::size_t listed = 12;
+      std::vector<std::string> names(
+          offending.begin(),
+          offending.begin() + static_cast<std::ptrdiff_t>(std::min(offending.size(), listed)));
+      r.outcome.final_verdict = script::verdict::fail;
+      r.outcome.reason =
+          fmt::format("{} case{} violate{} it: {}{}", offending.size(),
+                      offending.size() == 1 ? "" : "s", offending.size() == 1 ? "s" : "",
+                      fmt::join(names, ", "), offending.size() > listed ? ", ..." : "");
+    } else if (checked > 0) {
+      r.outcome.final_verdict = script::verdict::pass;
+      r.outcome.reason = fmt::format("no finding in the {} case{} it could check", checked,
+                                     checked == 1 ? "" : "s");
+    } else {
+      r.outcome.final_verdict = script::verdict::skip;
+      r.outcome.reason =
+          id == script::esc_validator
+              ? "no case's EHLO reply advertised ENHANCEDSTATUSCODES before a reply to check"
+              : "no case's transcript held a reply to check";
+    }
+    for (const auto& [glob, why] : target.expected_failures) {
+      if (!glob_match(glob, id)) {
+        continue;
+      }
+      if (r.outcome.final_verdict == script::verdict::fail) {
+        r.outcome.final_verdict = script::verdict::xfail;
+        r.outcome.reason = fmt::format("{} (expected failure: {})", r.outcome.reason, why);
+      } else if (r.outcome.final_verdict == script::verdict::pass) {
+        r.outcome.final_verdict = script::verdict::xpass;
+        r.outcome.reason = fmt::format("listed as an expected failure ({}), but passed", why);
+      }
+      break;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 struct selection {
   scenario_set scenarios;
   std::vector<script::scenario_case> cases;
@@ -212,7 +321,14 @@ int exit_code_for(const reports::run_result& run) {
   if (c.fail > 0 || c.xpass > 0 || (run.strict && c.warn > 0)) {
     return 1;
   }
-  const std::size_t judged = c.pass + c.warn + c.info + c.xfail;
+  // The validators' synthetic results judge transcripts the cases produced: they alone do not
+  // make a run conclusive.
+  const std::size_t judged = static_cast<std::size_t>(
+      std::count_if(run.cases.begin(), run.cases.end(), [](const reports::case_result& r) {
+        const auto v = r.outcome.final_verdict;
+        return !r.synthetic && (v == script::verdict::pass || v == script::verdict::warn ||
+                                v == script::verdict::info || v == script::verdict::xfail);
+      }));
   if (c.error > 0 || judged == 0 || run.interrupted) {
     return 3;
   }
@@ -602,6 +718,11 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
     fs::remove_all(client_env.run_dir, ignored);
   }
 
+  for (const auto& pt : targets) {
+    auto extra = validator_results(results, pt->desc, o, run.started_at);
+    std::move(extra.begin(), extra.end(), std::back_inserter(results));
+  }
+
   // Deterministic order: targets as given, cases by id.
   std::stable_sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
     auto ta = std::find_if(run.targets.begin(), run.targets.end(),
@@ -649,6 +770,10 @@ int play_case(const play_options& p, std::ostream& out) {
     out << fmt::format("== {} against {}\n", c.case_id, c.target);
     out << fmt::format("   {} [{}] {}\n", c.title, c.level, fmt::join(c.references, "; "));
     out << script::render_transcript(c.outcome.log, c.role == "server");
+    for (const auto& f : c.outcome.validated.findings) {
+      out << fmt::format("-- finding {} at transcript entry {} offset {}: {}\n   line: {}\n",
+                         f.validator, f.entry, f.offset, f.reason, f.line);
+    }
     for (const auto& j : c.outcome.judgments) {
       out << fmt::format("-- {} at {}: {}\n", script::to_string(j.v),
                          j.step_pointer.empty() ? "start" : j.step_pointer, j.reason);

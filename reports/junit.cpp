@@ -183,6 +183,11 @@ std::string evidence(const case_result& r) {
     if (g.v == verdict::pass) {
       continue;
     }
+    if (r.synthetic) {  // a validator's result: one judgment per offending case
+      out +=
+          fmt::format("\n{}: {}\n  observed: {}\n", script::to_string(g.v), g.reason, g.observed);
+      continue;
+    }
     out += fmt::format("\nstep {} ({}): {}: {}\n", g.step, g.step_pointer, script::to_string(g.v),
                        g.reason);
     out += fmt::format("  expected: {}\n", g.expected);
@@ -239,6 +244,10 @@ void write_testcase(std::ostream& out, const case_result& r, bool strict) {
   std::string system_out = fmt::format("smtpsim verdict: {}\n", v);
   if (!o.reason.empty()) {
     system_out += fmt::format("reason: {}\n", o.reason);
+  }
+  for (const auto& f : o.validated.findings) {
+    system_out += fmt::format("validator finding: {} {} at transcript entry {} offset {}: {}\n",
+                              f.validator, script::to_string(f.v), f.entry, f.offset, f.reason);
   }
   system_out += "\n";
   system_out += script::render_transcript(o.log, r.we_played_client());

@@ -52,6 +52,40 @@ std::string headline(const run_result& run, const verdict_counts& c) {
 
 }  // namespace
 
+namespace {
+
+// write_findings lists the cross-cutting validators' findings per case (the validators' own
+// results, in the table below, only name the cases).
+void write_findings(const run_result& run, std::ostream& out, const markdown_options& options) {
+  std::size_t total = 0;
+  for (const auto& r : run.cases) {
+    total += r.outcome.validated.findings.size();
+  }
+  if (total == 0) {
+    return;
+  }
+  out << "### Validator findings\n\n";
+  out << "| Validator | Case | Target | Entry | Finding |\n|---|---|---|---:|---|\n";
+  std::size_t shown = 0;
+  for (const auto& r : run.cases) {
+    for (const auto& f : r.outcome.validated.findings) {
+      if (shown == options.max_case_rows) {
+        break;
+      }
+      ++shown;
+      out << fmt::format("| {} | {} | {} | {}+{} | {} |\n", markdown_cell(f.validator),
+                         markdown_cell(r.case_id), markdown_cell(r.target), f.entry, f.offset,
+                         markdown_cell(f.reason));
+    }
+  }
+  if (shown < total) {
+    out << fmt::format("\n… and {} more; the run JSON lists every finding.\n", total - shown);
+  }
+  out << "\n";
+}
+
+}  // namespace
+
 std::string markdown_cell(std::string_view text) {
   const std::string valid = to_valid_utf8(text);
   std::string out;
@@ -118,6 +152,7 @@ void write_markdown(const run_result& run, std::ostream& out, const markdown_opt
     out << "All cases passed.\n";
     return;
   }
+  write_findings(run, out, options);
   // Worst first; stable so that equal verdicts keep the run's deterministic order.
   std::stable_sort(not_passed.begin(), not_passed.end(), [](const auto* a, const auto* b) {
     return script::severity(a->outcome.final_verdict) > script::severity(b->outcome.final_verdict);

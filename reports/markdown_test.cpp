@@ -118,3 +118,27 @@ TEST(Markdown, HeadlineFollowsInterruptionAndExitCode) {
 
 }  // namespace
 }  // namespace smtpsim::reports
+
+namespace smtpsim::reports {
+namespace {
+
+TEST(Markdown, ListsValidatorFindingsWithTheirCaseAndEntry) {
+  run_result run;
+  run.targets = {target_info{"reference", "reference", "", {}}};
+  case_result c = testing::make_case("smuggle.lf-dot-lf", script::verdict::fail);
+  c.outcome.validated.findings.push_back(script::finding{"a14.one-reply-per-command",
+                                                         script::verdict::fail, 11, 36,
+                                                         "250 2.1.0 Ok", "a second reply"});
+  case_result v = testing::make_case("a14.one-reply-per-command", script::verdict::fail);
+  v.synthetic = true;
+  run.cases = {c, v};
+  const std::string md = markdown_of(run);
+  EXPECT_NE(md.find("### Validator findings"), std::string::npos) << md;
+  EXPECT_NE(md.find("| a14.one-reply-per-command | smuggle.lf-dot-lf | reference | 11+36 | a "
+                    "second reply |"),
+            std::string::npos)
+      << md;
+}
+
+}  // namespace
+}  // namespace smtpsim::reports

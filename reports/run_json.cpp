@@ -95,6 +95,18 @@ Json judgment_json(const script::judgment& g) {
 }
 
 template <class Json>
+Json finding_json(const script::finding& f) {
+  Json j = Json::object();
+  j["validator"] = text(f.validator);
+  j["verdict"] = script::to_string(f.v);
+  j["entry"] = f.entry;
+  j["offset"] = f.offset;
+  j["line"] = text(f.line);
+  j["reason"] = text(f.reason);
+  return j;
+}
+
+template <class Json>
 Json entry_json(const script::transcript_entry& e) {
   Json j = Json::object();
   j["at_us"] = static_cast<std::int64_t>(e.at.count());
@@ -185,6 +197,13 @@ Json case_json(const case_result& r) {
     tls.push_back(tls_json<Json>(t));
   }
   j["tls"] = std::move(tls);
+  j["synthetic"] = r.synthetic;
+  j["validated"] = string_array<Json>(o.validated.checked);
+  Json findings = Json::array();
+  for (const auto& f : o.validated.findings) {
+    findings.push_back(finding_json<Json>(f));
+  }
+  j["findings"] = std::move(findings);
   return j;
 }
 
@@ -618,10 +637,10 @@ class reader {
   }
 
   case_result case_of(const json& j, const std::string& ptr) const {
-    object(j, ptr,
-           {"case_id", "scenario_id", "variant", "target", "title", "level", "role", "file",
-            "references", "tags", "started_at", "verdict", "reason", "duration_ms", "judgments",
-            "transcript", "tls"});
+    object(j, ptr, {"case_id",    "scenario_id", "variant",   "target",      "title",
+                    "level",      "role",        "file",      "references",  "tags",
+                    "started_at", "verdict",     "reason",    "duration_ms", "judgments",
+                    "transcript", "tls",         "synthetic", "validated",   "findings"});
     case_result r;
     r.case_id = string(j, ptr, "case_id");
     r.scenario_id = string(j, ptr, "scenario_id");
@@ -647,7 +666,32 @@ class reader {
     for (std::size_t i = 0; i < tls_list.size(); ++i) {
       o.tls.push_back(tls(tls_list[i], child(child(ptr, "tls"), i)));
     }
+    // Added in 1.2: optional, so that 1.0 and 1.1 files still read.
+    if (j.contains("synthetic")) {
+      r.synthetic = boolean(j, ptr, "synthetic");
+    }
+    if (j.contains("validated")) {
+      o.validated.checked = strings(j, ptr, "validated");
+    }
+    if (j.contains("findings")) {
+      const json& findings = array(j, ptr, "findings");
+      for (std::size_t i = 0; i < findings.size(); ++i) {
+        o.validated.findings.push_back(finding(findings[i], child(child(ptr, "findings"), i)));
+      }
+    }
     return r;
+  }
+
+  script::finding finding(const json& j, const std::string& ptr) const {
+    object(j, ptr, {"validator", "verdict", "entry", "offset", "line", "reason"});
+    script::finding f;
+    f.validator = string(j, ptr, "validator");
+    f.v = verdict(j, ptr, "verdict");
+    f.entry = count(j, ptr, "entry");
+    f.offset = count(j, ptr, "offset");
+    f.line = string(j, ptr, "line");
+    f.reason = string(j, ptr, "reason");
+    return f;
   }
 
   std::string source_;

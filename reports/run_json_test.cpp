@@ -370,3 +370,54 @@ TEST(RunJson, ReadErrorsNameTheFile) {
 
 }  // namespace
 }  // namespace smtpsim::reports
+
+namespace smtpsim::reports {
+namespace {
+
+run_result run_with_findings() {
+  run_result run;
+  run.targets.push_back(target_info{"reference", "reference", "", {}});
+  case_result c = testing::make_case("smuggle.lf-dot-lf", script::verdict::fail);
+  c.outcome.validated.checked = {"a14.one-reply-per-command", "esc.prefix-all-replies"};
+  c.outcome.validated.findings.push_back(script::finding{
+      "a14.one-reply-per-command", script::verdict::fail, 3, 22, "250 2.1.0 Ok", "a second reply"});
+  run.cases.push_back(c);
+  case_result v = testing::make_case("a14.one-reply-per-command", script::verdict::fail);
+  v.synthetic = true;
+  run.cases.push_back(v);
+  return run;
+}
+
+TEST(RunJson, RoundTripsValidatorFindingsAndSyntheticResults) {
+  const run_result back = parse_run_json(to_json(run_with_findings()), "mem");
+  ASSERT_EQ(back.cases.size(), 2U);
+  const auto& v = back.cases[0].outcome.validated;
+  EXPECT_FALSE(back.cases[0].synthetic);
+  EXPECT_EQ(v.checked,
+            (std::vector<std::string>{"a14.one-reply-per-command", "esc.prefix-all-replies"}));
+  ASSERT_EQ(v.findings.size(), 1U);
+  EXPECT_EQ(v.findings[0].validator, "a14.one-reply-per-command");
+  EXPECT_EQ(v.findings[0].v, script::verdict::fail);
+  EXPECT_EQ(v.findings[0].entry, 3U);
+  EXPECT_EQ(v.findings[0].offset, 22U);
+  EXPECT_EQ(v.findings[0].line, "250 2.1.0 Ok");
+  EXPECT_EQ(v.findings[0].reason, "a second reply");
+  EXPECT_TRUE(back.cases[1].synthetic);
+}
+
+TEST(RunJson, ReadsA11FileWithoutTheValidatorFields) {
+  nlohmann::json doc = to_json(run_with_findings());
+  doc["schema_version"] = "1.1";
+  for (auto& c : doc["cases"]) {
+    c.erase("synthetic");
+    c.erase("validated");
+    c.erase("findings");
+  }
+  const run_result back = parse_run_json(doc, "old");
+  ASSERT_EQ(back.cases.size(), 2U);
+  EXPECT_TRUE(back.cases[0].outcome.validated.findings.empty());
+  EXPECT_FALSE(back.cases[1].synthetic);
+}
+
+}  // namespace
+}  // namespace smtpsim::reports

@@ -14,7 +14,7 @@ namespace smtpsim::reports {
 
 // schema_version of the run JSON (docs/run-json.md). Bump the minor for additions, the major for
 // any rename or removal.
-inline constexpr const char* run_schema_version = "1.1";
+inline constexpr const char* run_schema_version = "1.2";
 
 struct target_info {
   std::string name;  // "reference", "smtp://127.0.0.1:25", or the target file's name
@@ -36,6 +36,10 @@ struct case_result {
   std::vector<std::string> tags;
   std::string started_at;  // ISO 8601 UTC
   script::case_outcome outcome;
+  // synthetic is true for a result the run made from the cases' validator findings (one per
+  // cross-cutting validator and server target, e.g. "a14.one-reply-per-command"): it has no
+  // transcript, and its judgments name the offending cases.
+  bool synthetic = false;
 
   // we_played_client is true when the implementation under test is a server, so smtpsim was the
   // client; render_transcript needs it to label "C>"/"S>".

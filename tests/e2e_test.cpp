@@ -44,6 +44,20 @@ TEST(ReferenceOverSockets, PassesEveryCaseAndWritesReadableReports) {
   EXPECT_EQ(c.error, 0u) << log.str();
   EXPECT_EQ(c.skip, 0u) << log.str();
   EXPECT_GE(c.pass, 20u);
+  // The cross-cutting validators find nothing, and each has its PASS result.
+  std::set<std::string> validators;
+  for (const auto& r : run.cases) {
+    if (r.synthetic) {
+      validators.insert(r.case_id);
+      EXPECT_EQ(r.outcome.final_verdict, verdict::pass) << r.case_id << ": " << r.outcome.reason;
+    }
+    for (const auto& f : r.outcome.validated.findings) {
+      ADD_FAILURE() << r.case_id << ": " << f.validator << ": " << f.reason;
+    }
+  }
+  EXPECT_EQ(validators,
+            (std::set<std::string>{"a14.one-reply-per-command", "a14.multiline-same-code",
+                                   "esc.prefix-all-replies"}));
   const auto back = reports::read_run_json(o.out_dir / "run.json");
   EXPECT_EQ(back.cases.size(), run.cases.size());
   EXPECT_EQ(back.exit_code, 0);
@@ -62,7 +76,17 @@ TEST(FaultsOverSockets, EachFaultFailsExactlyItsCases) {
     const int code = harness::run_suite(o, log, &run);
     std::set<std::string> failed;
     std::set<std::string> warned;
+    std::set<std::string> validators_failed;
     for (const auto& c : run.cases) {
+      if (c.synthetic) {
+        EXPECT_TRUE(c.outcome.final_verdict == verdict::fail ||
+                    c.outcome.final_verdict == verdict::pass)
+            << o.reference_faults[0] << " / " << c.case_id << ": " << c.outcome.reason;
+        if (c.outcome.final_verdict == verdict::fail) {
+          validators_failed.insert(c.case_id);
+        }
+        continue;
+      }
       if (c.outcome.final_verdict == verdict::fail) {
         failed.insert(c.case_id);
       } else if (c.outcome.final_verdict == verdict::warn) {
@@ -76,7 +100,12 @@ TEST(FaultsOverSockets, EachFaultFailsExactlyItsCases) {
     }
     EXPECT_EQ(failed, e.fail) << "fault " << o.reference_faults[0] << "\n" << log.str();
     EXPECT_EQ(warned, e.warn) << "fault " << o.reference_faults[0];
-    EXPECT_EQ(code, e.fail.empty() ? 0 : 1) << o.reference_faults[0];
+    std::set<std::string> expected_validators;
+    for (const auto& [id, cases] : e.findings) {
+      expected_validators.insert(id);
+    }
+    EXPECT_EQ(validators_failed, expected_validators) << "fault " << o.reference_faults[0];
+    EXPECT_EQ(code, e.fail.empty() && expected_validators.empty() ? 0 : 1) << o.reference_faults[0];
   }
 }
 

@@ -63,6 +63,27 @@ TEST_F(LoopbackSuite, ReferenceServerPassesEveryCase) {
     EXPECT_TRUE(o.final_verdict == verdict::pass || o.final_verdict == verdict::info)
         << id << ": " << script::to_string(o.final_verdict) << ": " << o.reason << "\n"
         << script::render_transcript(o.log);
+    for (const auto& f : o.validated.findings) {
+      ADD_FAILURE() << id << ": " << f.validator << " at entry " << f.entry << "+" << f.offset
+                    << ": " << f.reason << "\n"
+                    << script::render_transcript(o.log);
+    }
+  }
+}
+
+// The cross-cutting validators find exactly the violations each fault causes, and nothing in
+// the other cases.
+TEST_F(LoopbackSuite, EachFaultTripsExactlyItsValidators) {
+  for (const auto& e : fault_expectations()) {
+    std::map<std::string, std::set<std::string>> found;
+    std::string detail;
+    for (const auto& [id, o] : run_all({e.f})) {
+      for (const auto& f : o.validated.findings) {
+        found[f.validator].insert(id);
+        detail += id + ": " + f.validator + ": " + f.reason + "\n";
+      }
+    }
+    EXPECT_EQ(found, e.findings) << "fault " << reference::to_string(e.f) << "\n" << detail;
   }
 }
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "simulator/script/validators.hpp"
+
 namespace smtpsim::script {
 
 namespace {
@@ -949,6 +951,8 @@ action client_runner::close_then_done() {
   out_.final_verdict = v;
   out_.reason = reason;
   out_.duration = duration_cast<milliseconds>(now_ - start_);
+  // The cross-cutting validators (checks.md §0, A14) judge the transcript on their own.
+  out_.validated = validate_server_transcript(out_.log);
   return action{};
 }
 

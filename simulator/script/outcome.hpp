@@ -25,6 +25,25 @@ struct judgment {
   std::size_t transcript_to = 0;
 };
 
+// finding is one violation a cross-cutting validator (checks.md §0, A14) saw in the transcript.
+// Validators are checks of their own: a finding never changes the case's verdict.
+struct finding {
+  std::string validator;  // e.g. "a14.one-reply-per-command" (validators.hpp lists the ids)
+  verdict v = verdict::fail;
+  std::size_t entry = 0;   // index of the transcript entry holding the offending bytes
+  std::size_t offset = 0;  // octet offset of the offending reply in that entry
+  std::string line;        // the offending reply's first line, control characters escaped
+  std::string reason;      // one sentence
+};
+
+// validation is what the validators found in one case's transcript.
+struct validation {
+  std::vector<finding> findings;
+  // checked lists the validators that could judge something in this transcript (a validator
+  // with nothing to look at, e.g. ESC when ENHANCEDSTATUSCODES was never advertised, is absent).
+  std::vector<std::string> checked;
+};
+
 struct case_outcome {
   verdict final_verdict = verdict::error;
   std::string reason;  // the reason of the judgment that set the final verdict
@@ -32,6 +51,7 @@ struct case_outcome {
   transcript log;
   std::vector<tls_facts> tls;  // one per handshake attempt, in order
   std::chrono::milliseconds duration{0};
+  validation validated;  // the cross-cutting validators' findings (server-role cases)
 };
 
 }  // namespace smtpsim::script
