@@ -206,8 +206,8 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "protocol synchronization and close (RFC 4954 §4 allows that pipelining)."},
     {fault::middlebox_masks_starttls, "middlebox_masks_starttls",
      "middlebox_masks_starttls, if set, causes the server to list STARTTLS as `XXXXXXXA` in its "
-     "EHLO reply and answer STARTTLS with 500 #5.5.1 command not recognized, as Cisco ASA/PIX "
-     "ESMTP inspection does in front of a server."},
+     "EHLO reply and answer STARTTLS as an unknown command (500 5.5.2), as a server behind "
+     "Cisco ASA/PIX ESMTP inspection does: the middlebox rewrites the verb to X's."},
     {fault::ehlo_keyword_first, "ehlo_keyword_first",
      "ehlo_keyword_first, if set, causes the server to put its first extension keyword "
      "(`250-PIPELINING`) on the first line of its EHLO reply, before the line with its domain "

@@ -661,7 +661,9 @@ void server_session::cmd_starttls(std::string_view argument) {
     return;
   }
   if (f.has(fault::middlebox_masks_starttls) && starttls_offered()) {
-    reply(500, "#5.5.1 command not recognized");  // Cisco ASA/PIX ESMTP inspection
+    // Cisco ASA/PIX ESMTP inspection rewrites the verb to X's; this server does not know that one.
+    // Its usual unknown-command reply, ESC included: only the STARTTLS behaviour is broken.
+    reply(500, "5.5.2 Error: command not recognized");
     return;
   }
   if (f.has(fault::starttls_502) && !tls_active_) {

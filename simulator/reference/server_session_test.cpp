@@ -1713,7 +1713,7 @@ TEST(ServerSessionFault, MiddleboxMasksStartTls) {
   p.connect();
   EXPECT_EQ(p.send("EHLO client.test\r\n"),
             ehlo_text("client.test", with(base_extensions, {"XXXXXXXA"})));
-  EXPECT_EQ(p.send("STARTTLS\r\n"), "500 #5.5.1 command not recognized\r\n");
+  EXPECT_EQ(p.send("STARTTLS\r\n"), "500 5.5.2 Error: command not recognized\r\n");
   EXPECT_EQ(find_start_tls(p.last()), nullptr);
 }
 
