@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "simulator/protocol/text.hpp"
+
 namespace smtpsim::protocol {
 
 namespace {
@@ -57,26 +59,6 @@ bool is_qtext_smtp(unsigned char c, bool allow_8bit) {
 
 // is_dcontent: dcontent = %d33-90 / %d94-126 (RFC 5321 §4.1.3).
 bool is_dcontent(unsigned char c) { return (c >= 33 && c <= 90) || (c >= 94 && c <= 126); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto x = static_cast<unsigned char>(a[i]);
-    auto y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') {
-      x = static_cast<unsigned char>(x + 32);
-    }
-    if (y >= 'A' && y <= 'Z') {
-      y = static_cast<unsigned char>(y + 32);
-    }
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // is_valid_utf8 checks well-formed UTF-8 (RFC 3629 §4): no overlong forms, no surrogates,
 // nothing above U+10FFFF. RFC 6531 allows only well-formed UTF-8 in SMTPUTF8 addresses.

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "simulator/protocol/text.hpp"
+
 namespace smtpsim::protocol {
 
 namespace {
@@ -11,24 +13,6 @@ namespace {
 constexpr std::size_t max_sasl_mechanism = 20;
 // max_chunk_digits bounds BDAT's chunk-size so that it fits in 64 bits.
 constexpr std::size_t max_chunk_digits = 18;
-
-char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (to_upper(a[i]) != to_upper(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -154,7 +138,7 @@ bool parse_auth(command& c) {
   }
   c.mechanism.clear();
   for (char ch : mechanism) {
-    c.mechanism += to_upper(ch);
+    c.mechanism += ascii_upper(ch);
   }
   if (sp == std::string_view::npos) {
     return true;

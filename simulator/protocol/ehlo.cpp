@@ -3,23 +3,11 @@
 #include <algorithm>
 #include <array>
 
+#include "simulator/protocol/text.hpp"
+
 namespace smtpsim::protocol {
 
 namespace {
-
-char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), to_upper);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_upper(x) == to_upper(y);
-         });
-}
 
 // known_keywords are service extension keywords seen in EHLO replies (IANA "SMTP Service
 // Extensions" registry plus common X- ones). A first line that is one of them, with no dot, is a
@@ -104,7 +92,7 @@ ehlo_info parse_ehlo(const reply& r) {
       continue;
     }
     ehlo_extension ext;
-    ext.keyword = upper(words.front());
+    ext.keyword = ascii_upper(words.front());
     for (std::size_t k = 1; k < words.size(); ++k) {
       ext.params.emplace_back(words[k]);
     }

@@ -8,6 +8,7 @@
 
 #include "simulator/protocol/command.hpp"
 #include "simulator/protocol/data.hpp"
+#include "simulator/protocol/text.hpp"
 
 #include "simulator/tls/base64.hpp"
 
@@ -23,31 +24,13 @@ constexpr std::array<std::string_view, 5> policy_names{"none", "may", "encrypt",
 // max_described is the most reply text quoted in a message.
 constexpr std::size_t max_described = 200;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
-// printable replaces control octets so that peer text cannot break our one-line messages.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, max_described)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
-  if (text.size() > max_described) {
-    out += "...";
-  }
-  return out;
-}
+using protocol::iequals;
 
 // describe renders a reply as "<code> <first line>" for messages.
 std::string describe(const reply& r) {
   const std::string_view text = r.lines.empty() ? std::string_view() : r.lines.front();
   return text.empty() ? fmt::format("{:03}", r.code)
-                      : fmt::format("{:03} {}", r.code, printable(text));
+                      : fmt::format("{:03} {}", r.code, protocol::printable(text, max_described));
 }
 
 std::string command_line(verb v, std::string_view argument) {
@@ -237,7 +220,8 @@ client_effects client_session::on_tls_failed(std::string_view why) {
   if (phase_ != phase::handshake) {
     return {};
   }
-  const std::string reason = fmt::format("TLS handshake failed: {}", printable(why));
+  const std::string reason =
+      fmt::format("TLS handshake failed: {}", protocol::printable(why, max_described));
   log(reason);
   if (config_.wrapper) {
     close_and_finish(exit_not_delivered, reason);
@@ -278,9 +262,10 @@ client_effects client_session::on_closed(std::string_view why) {
   if (phase_ == phase::quitting) {
     close_and_finish(status_, reason_);
   } else {
-    close_and_finish(exit_not_delivered,
-                     fmt::format("the server closed the connection while we waited for {}{}",
-                                 waiting_for(), why.empty() ? "" : ": " + printable(why)));
+    close_and_finish(
+        exit_not_delivered,
+        fmt::format("the server closed the connection while we waited for {}{}", waiting_for(),
+                    why.empty() ? "" : ": " + protocol::printable(why, max_described)));
   }
   return take();
 }
@@ -303,9 +288,9 @@ void client_session::pump() {
       continue;  // we are leaving anyway
     }
     // RFC 5321 §4.2: a line that is not a reply (e.g. a first digit outside 2-5) is fatal.
-    quit(exit_not_delivered,
-         fmt::format("malformed reply while waiting for {}: {} in \"{}\"", waiting_for(),
-                     protocol::to_string(error.code), printable(error.line)));
+    quit(exit_not_delivered, fmt::format("malformed reply while waiting for {}: {} in \"{}\"",
+                                         waiting_for(), protocol::to_string(error.code),
+                                         protocol::printable(error.line, max_described)));
   }
 }
 

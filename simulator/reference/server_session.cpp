@@ -12,6 +12,7 @@
 #include "simulator/protocol/command.hpp"
 #include "simulator/protocol/ehlo.hpp"
 #include "simulator/protocol/reply.hpp"
+#include "simulator/protocol/text.hpp"
 
 #include "simulator/reference/sasl.hpp"
 #include "simulator/tls/base64.hpp"
@@ -21,16 +22,8 @@ namespace {
 
 using protocol::verb;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
+using protocol::iequals;
+using protocol::istarts_with;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {

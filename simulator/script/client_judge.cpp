@@ -1,20 +1,16 @@
 #include "simulator/script/client_judge.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
+
+#include "simulator/protocol/text.hpp"
 
 namespace smtpsim::script {
 
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
+using protocol::printable;
 
 bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
@@ -31,21 +27,6 @@ std::string join(const std::vector<std::string>& list, std::string_view sep) {
   return out;
 }
 
-std::string printable(std::string_view line) {
-  std::string out;
-  for (unsigned char c : line.substr(0, 120)) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  if (line.size() > 120) {
-    out += "...";
-  }
-  return out;
-}
-
 bool command_matches(const client_condition& w, const client_command& c, bool after_delivery) {
   if (c.sasl_response != w.sasl.value_or(false)) {
     return false;
@@ -57,9 +38,10 @@ bool command_matches(const client_condition& w, const client_command& c, bool af
     return false;
   }
   if (!w.line_prefix.empty()) {
-    const std::string line = upper(c.line);
-    if (std::none_of(w.line_prefix.begin(), w.line_prefix.end(),
-                     [&](const std::string& p) { return line.rfind(upper(p), 0) == 0; })) {
+    const std::string line = protocol::ascii_upper(c.line);
+    if (std::none_of(w.line_prefix.begin(), w.line_prefix.end(), [&](const std::string& p) {
+          return line.rfind(protocol::ascii_upper(p), 0) == 0;
+        })) {
       return false;
     }
   }

@@ -7,48 +7,18 @@
 
 #include <fmt/format.h>
 
+#include "simulator/protocol/text.hpp"
+
 #include "simulator/script/validators.hpp"
 
 namespace smtpsim::script {
 
 namespace {
 
+using protocol::printable;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-bool contains_icase(std::string_view hay, std::string_view needle) {
-  return upper(hay).find(upper(needle)) != std::string::npos;
-}
-
-// printable renders octets for one-line evidence: control characters escaped, bounded.
-std::string printable(std::string_view bytes, std::size_t max = 120) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (bytes.size() > max) {
-    out += fmt::format("... ({} octets)", bytes.size());
-  }
-  return out;
-}
 
 // looks_like_smtp_reply tells whether octets a peer sent during a TLS handshake are SMTP text
 // (e.g. a plaintext "220 ..." greeting on a wrapper port) rather than TLS records.
@@ -88,7 +58,7 @@ bool reply_matches(const matcher& m, const protocol::reply& r) {
   if (m.multiline && *m.multiline != r.multiline()) {
     return false;
   }
-  if (m.text_contains && !contains_icase(r.text(), *m.text_contains)) {
+  if (m.text_contains && !protocol::icontains(r.text(), *m.text_contains)) {
     return false;
   }
   // The loader has compiled the same pattern with the same flags, so this does not throw.
@@ -291,7 +261,7 @@ bool matches(const matcher& m, const observation& o) {
       }
       return !m.text_contains ||
              std::any_of(o.messages.begin(), o.messages.end(), [&](const std::string& msg) {
-               return contains_icase(msg, *m.text_contains);
+               return protocol::icontains(msg, *m.text_contains);
              });
     case match_kind::handshake_ok:
     case match_kind::connected:
@@ -597,7 +567,7 @@ void client_runner::note_sent(const std::string& bytes) {
       continue;
     }
     const std::size_t sp = line.find(' ');
-    pending_verbs_.push_back(upper(line.substr(0, sp)));
+    pending_verbs_.push_back(protocol::ascii_upper(line.substr(0, sp)));
   }
 }
 

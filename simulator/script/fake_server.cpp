@@ -1,21 +1,15 @@
 #include "simulator/script/fake_server.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "simulator/protocol/text.hpp"
+
 namespace smtpsim::script {
 
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 bool starts_with_code(std::string_view bytes, std::string_view code) {
   return bytes.substr(0, 3) == code;
@@ -29,9 +23,9 @@ bool ends_connection(std::string_view reply) {
 std::pair<std::string, std::string> split_verb(std::string_view line) {
   const std::size_t sp = line.find(' ');
   if (sp == std::string_view::npos) {
-    return {upper(line), std::string()};
+    return {protocol::ascii_upper(line), std::string()};
   }
-  return {upper(line.substr(0, sp)), std::string(line.substr(sp + 1))};
+  return {protocol::ascii_upper(line.substr(0, sp)), std::string(line.substr(sp + 1))};
 }
 
 void append_bounded(std::string& to, std::string_view bytes, std::size_t bound) {
@@ -383,9 +377,9 @@ void fake_server_session::handle_command(client_command& c) {
     const auto& ext = tls_ ? config_.ehlo_tls : config_.ehlo;
     const bool advertised =
         std::any_of(ext.begin(), ext.end(),
-                    [](const std::string& e) { return upper(e) == "STARTTLS"; }) ||
+                    [](const std::string& e) { return protocol::ascii_upper(e) == "STARTTLS"; }) ||
         (!tls_ && config_.ehlo_reply &&
-         upper(*config_.ehlo_reply).find("STARTTLS") != std::string::npos);
+         protocol::ascii_upper(*config_.ehlo_reply).find("STARTTLS") != std::string::npos);
     if (tls_) {
       reply = reply_for("STARTTLS", "554 5.5.1 Error: TLS already active\r\n");
     } else if (!c.argument.empty()) {

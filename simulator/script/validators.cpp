@@ -15,6 +15,7 @@
 
 #include "simulator/protocol/ehlo.hpp"
 #include "simulator/protocol/reply.hpp"
+#include "simulator/protocol/text.hpp"
 
 namespace smtpsim::script {
 
@@ -33,36 +34,10 @@ constexpr std::array<validator_info, 3> validators = {{
 constexpr std::string_view greeting = "(greeting)";
 constexpr std::string_view end_of_data = "(end of data)";
 constexpr std::string_view incomplete_line = "(incomplete line)";
+using protocol::printable;
+
 constexpr std::string_view unsolicited_421 = "(unsolicited 421)";
 constexpr std::string_view unknown = "?";  // the model could not attribute octets before it
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-std::string printable(std::string_view bytes, std::size_t max = 100) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (bytes.size() > max) {
-    out += "...";
-  }
-  return out;
-}
 
 // first_line is the first wire line of a reply without its line end.
 std::string first_line(const protocol::reply& r) {
@@ -244,7 +219,7 @@ class command_model {
         continue;
       }
       const std::size_t sp = line.find(' ');
-      std::string verb = upper(line.substr(0, sp));
+      std::string verb = protocol::ascii_upper(line.substr(0, sp));
       ++commands_;
       if (verb == "DATA") {
         blocked_ = true;  // what follows is data or commands: the reply decides

@@ -1,8 +1,9 @@
 #include "simulator/script/verdict.hpp"
 
 #include <array>
-#include <cctype>
 #include <string>
+
+#include "simulator/protocol/text.hpp"
 
 namespace smtpsim::script {
 
@@ -14,10 +15,7 @@ constexpr std::array<std::string_view, 8> names = {"PASS", "FAIL",  "WARN",  "IN
 std::string_view to_string(verdict v) { return names.at(static_cast<std::size_t>(v)); }
 
 std::optional<verdict> parse_verdict(std::string_view text) {
-  std::string upper(text);
-  for (char& c : upper) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
+  const std::string upper = protocol::ascii_upper(text);
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == upper) {
       return static_cast<verdict>(i);
