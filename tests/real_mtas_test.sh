@@ -116,6 +116,24 @@ run_file, expect_file, update, name, secs = sys.argv[1], sys.argv[2], sys.argv[3
 run = json.load(open(run_file))
 got = {c["case_id"]: c["verdict"] for c in run["cases"]}
 why = {c["case_id"]: c.get("reason", "") for c in run["cases"]}
+by_id = {c["case_id"]: c for c in run["cases"]}
+
+
+def evidence(case_id):
+    # What the peer did, so that a difference in CI explains itself without the run folder.
+    c = by_id[case_id]
+    lines = [f"    took {c.get('duration_ms', 0)} ms"]
+    for j in c.get("judgments", []):
+        if j.get("verdict") == c["verdict"] or j.get("verdict") in ("ERROR", "FAIL"):
+            lines.append(f"    {j.get('step_pointer', '')}: expected {j.get('expected', '')!r}, observed {j.get('observed', '')!r}")
+    for e in c.get("transcript", {}).get("entries", [])[-8:]:
+        text = e.get("text", e.get("note", "<base64>"))
+        if not isinstance(text, str):
+            text = str(text)
+        lines.append(f"    {e.get('at_us', 0) / 1000:9.1f} ms {e.get('dir', ''):8} {text[:160]!r}")
+    return "\n".join(lines)
+
+
 counts = {}
 for v in got.values():
     counts[v] = counts.get(v, 0) + 1
@@ -141,7 +159,7 @@ for case in sorted(set(want) | set(got)):
     elif w is None:
         diff.append(f"  {case}: new case, got {g} (not in the expectation file): {why[case]}")
     else:
-        diff.append(f"  {case}: expected {w}, got {g}: {why[case]}")
+        diff.append(f"  {case}: expected {w}, got {g}: {why[case]}\n{evidence(case)}")
 if diff:
     print(f"FAIL {name}: {len(diff)} verdict(s) differ from {os.path.relpath(expect_file)} (run: {run_file}):")
     print("\n".join(diff))
@@ -153,6 +171,11 @@ PY
     if [ "$update" = 1 ]; then echo "     run kept for checking: $out"; else rm -rf "$out"; fi
   else
     failed=1
+    # The MTA's own log around the difference (the instance folder is inside the run folder).
+    find "$out" -path '*/log/*' -type f -size +0 2>/dev/null | head -n 4 | while read -r log; do
+      echo "  --- last lines of $log:"
+      tail -n 15 "$log" | cut -c1-200 | sed 's/^/    /'
+    done
   fi
 done
 
