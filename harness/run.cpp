@@ -181,7 +181,8 @@ reports::case_result make_result(const script::scenario_case& c, const std::stri
 }
 
 // validator_results makes one result per cross-cutting validator (checks.md §0, A14) from the
-// findings of the server-role cases run against `target`: FAIL naming the offending cases, PASS
+// findings of the server-role cases run against `target`: FAIL (WARN for a SHOULD such as
+// esc.tls-codes) naming the offending cases, PASS
 // when no case that could be checked has a finding, SKIP when no case could be checked. None at
 // all when no case got a reply. The target's expected failures apply to the validator ids as to
 // case ids.
@@ -253,7 +254,7 @@ std::vector<reports::case_result> validator_results(const std::vector<reports::c
       std::vector<std::string> names(
           offending.begin(),
           offending.begin() + static_cast<std::ptrdiff_t>(std::min(offending.size(), listed)));
-      r.outcome.final_verdict = script::verdict::fail;
+      r.outcome.final_verdict = info.on_finding;  // FAIL, or WARN for a SHOULD
       r.outcome.reason =
           fmt::format("{} case{} violate{} it: {}{}", offending.size(),
                       offending.size() == 1 ? "" : "s", offending.size() == 1 ? "s" : "",
@@ -267,6 +268,10 @@ std::vector<reports::case_result> validator_results(const std::vector<reports::c
       r.outcome.reason =
           id == script::esc_validator
               ? "no case's EHLO reply advertised ENHANCEDSTATUSCODES before a reply to check"
+          : id == script::esc_tls_codes_validator
+              ? "no case's transcript held a TLS- or AUTH-related reply (530, 454, 534, 535, 538, "
+                "500 to an overlong AUTH line) with an enhanced status code after "
+                "ENHANCEDSTATUSCODES was advertised"
               : "no case's transcript held a reply to check";
     }
     for (const auto& [glob, why] : target.expected_failures) {

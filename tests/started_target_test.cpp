@@ -276,7 +276,7 @@ TEST_F(StartedTarget, ExpectedFailuresOfServerTargetsBecomeXfailAndXpass) {
               .string() +
           " --test starttls.ready-220 --out " + (dir_ / "out").string());
   EXPECT_EQ(r.code, 1) << r.output;
-  // The case, and the results of the three cross-cutting validators over its transcript.
+  // The case, and the results of the four cross-cutting validators over its transcript.
   nlohmann::json cases = nlohmann::json::array();
   std::size_t validators = 0;
   const json report = run_json();  // named: a range-for over a temporary's member dangles
@@ -287,7 +287,7 @@ TEST_F(StartedTarget, ExpectedFailuresOfServerTargetsBecomeXfailAndXpass) {
       cases.push_back(c);
     }
   }
-  EXPECT_EQ(validators, 3u);
+  EXPECT_EQ(validators, 4u);
   ASSERT_EQ(cases.size(), 1u);
   EXPECT_EQ(cases.at(0).at("verdict"), "XPASS");
   EXPECT_TRUE(fs::exists(instance() / "teardown-ran"));

@@ -21,14 +21,56 @@ namespace smtpsim::script {
 
 namespace {
 
-constexpr std::array<validator_info, 3> validators = {{
+constexpr std::array<validator_info, 4> validators = {{
     {one_reply_validator, "Every command gets exactly one reply", "MUST", "RFC 5321 §4.2"},
     {multiline_validator, "Every line of a multi-line reply carries the same code", "MUST",
      "RFC 5321 §4.2.1"},
     {esc_validator,
      "With ENHANCEDSTATUSCODES advertised, every 2xx/4xx/5xx reply carries class.subject.detail",
      "MUST", "RFC 2034 §3, §4"},
+    {esc_tls_codes_validator,
+     "TLS- and AUTH-related replies carry the enhanced status codes RFC 3207 and RFC 4954 give",
+     "SHOULD", "RFC 3207 §4; RFC 4954 §4, §6", verdict::warn},
 }};
+
+// The detail code each TLS- or AUTH-related reply should carry (esc.tls-codes).
+struct tls_code {
+  int code;
+  std::string_view esc;
+  std::string_view meaning;
+  std::string_view reference;
+};
+
+constexpr std::array<tls_code, 6> tls_codes = {{
+    {530, "5.7.0", "must issue STARTTLS first / authentication required",
+     "RFC 3207 §4, RFC 4954 §6"},
+    {454, "4.7.0", "TLS not available / temporary authentication failure",
+     "RFC 3207 §4, RFC 4954 §6"},
+    {538, "5.7.11", "encryption required for the requested authentication mechanism",
+     "RFC 4954 §6"},
+    {535, "5.7.8", "authentication credentials invalid", "RFC 4954 §6"},
+    {534, "5.7.9", "authentication mechanism too weak", "RFC 4954 §6"},
+    {500, "5.5.6", "authentication exchange line too long", "RFC 4954 §4, §6"},
+}};
+
+// RFC 4954 §4: 12288 octets are enough for any line of an AUTH exchange.
+constexpr std::size_t auth_line_limit = 12288;
+
+// expected_tls_code is the table row that governs a reply, or nullptr. 454 counts only as the
+// answer to STARTTLS or inside an AUTH exchange (elsewhere it is an ordinary temporary failure),
+// 500 only as the answer to an AUTH exchange line over the limit (elsewhere a syntax error).
+const tls_code* expected_tls_code(int code, std::string_view answered, bool auth_exchange,
+                                  std::size_t line_length) {
+  if (code == 454 && answered != "STARTTLS" && !auth_exchange) {
+    return nullptr;
+  }
+  if (code == 500 && !(auth_exchange && line_length > auth_line_limit)) {
+    return nullptr;
+  }
+  const auto* it = std::find_if(tls_codes.begin(), tls_codes.end(),
+                                [&](const tls_code& t) { return t.code == code; });
+  return it == tls_codes.end() ? nullptr : &*it;
+}
 
 // Attributions of a reply that are not a command verb.
 constexpr std::string_view greeting = "(greeting)";
@@ -107,8 +149,9 @@ struct violation {
 // replies against them. `lenient` also ends command lines at a bare LF and DATA at "." + CRs.
 class command_model {
  public:
-  command_model(bool lenient, std::size_t replies) : lenient_(lenient), attribution_(replies) {
-    outstanding_.emplace_back(greeting);
+  command_model(bool lenient, std::size_t replies)
+      : lenient_(lenient), attribution_(replies), lengths_(replies) {
+    outstanding_.push_back(pending{std::string(greeting), 0});
     ++commands_;
   }
 
@@ -124,7 +167,7 @@ class command_model {
     commands_ = 0;
     replies_ = 0;
     if (!greeted_) {
-      outstanding_.emplace_back(greeting);
+      outstanding_.push_back(pending{std::string(greeting), 0});
       ++commands_;
     }
     buf_.clear();
@@ -167,23 +210,26 @@ class command_model {
       violations_.push_back(violation{index, violation_kind::unsolicited, commands_, replies_});
       return;
     }
-    std::string verb = std::move(outstanding_.front());
+    pending answered = std::move(outstanding_.front());
     outstanding_.pop_front();
     greeted_ = true;
     ++replies_;
-    if (verb == "DATA") {
+    if (answered.verb == "DATA") {
       blocked_ = false;
       data_ = code == 354;
     } else if (code == 354) {
       data_ = true;
     }
-    attribution_[index] = std::move(verb);
+    attribution_[index] = std::move(answered.verb);
+    lengths_[index] = answered.length;
     parse();
   }
 
   bool checked() const { return checked_; }
   const std::vector<violation>& violations() const { return violations_; }
   const std::vector<std::string>& attribution() const { return attribution_; }
+  // lengths: per reply, the length of the command line it answers (without the line end).
+  const std::vector<std::size_t>& lengths() const { return lengths_; }
 
  private:
   void parse() {
@@ -206,7 +252,7 @@ class command_model {
       if (data_) {
         if (dot_line(line, lenient_)) {
           data_ = false;
-          outstanding_.emplace_back(end_of_data);
+          outstanding_.push_back(pending{std::string(end_of_data), 0});
           ++commands_;
         }
         continue;
@@ -218,6 +264,7 @@ class command_model {
         partial_answered_ = false;  // the line was answered while incomplete
         continue;
       }
+      const std::size_t length = line.size();
       const std::size_t sp = line.find(' ');
       std::string verb = protocol::ascii_upper(line.substr(0, sp));
       ++commands_;
@@ -235,7 +282,7 @@ class command_model {
         }
         bdat_skip_ = digits > 0 ? size : 0;
       }
-      outstanding_.push_back(std::move(verb));
+      outstanding_.push_back(pending{std::move(verb), length});
     }
     if (pos_ > 4096 && pos_ * 2 > buf_.size()) {
       buf_.erase(0, pos_);
@@ -254,10 +301,15 @@ class command_model {
   bool uncertain_ = false;
   bool checked_ = false;
   std::optional<std::size_t> pending_421_;
-  std::deque<std::string> outstanding_;
+  struct pending {
+    std::string verb;        // what the reply will answer: a verb, or one of the names above
+    std::size_t length = 0;  // of the command line
+  };
+  std::deque<pending> outstanding_;
   std::size_t commands_ = 0;
   std::size_t replies_ = 0;
   std::vector<std::string> attribution_;
+  std::vector<std::size_t> lengths_;
   std::vector<violation> violations_;
 };
 
@@ -325,9 +377,10 @@ std::vector<connection> split_connections(const transcript& t) {
   return out;
 }
 
-finding make_finding(std::string_view validator, const located_reply& lr, std::string reason) {
-  return finding{std::string(validator), verdict::fail,    lr.entry, lr.offset,
-                 first_line(lr.r),       std::move(reason)};
+finding make_finding(std::string_view validator, const located_reply& lr, std::string reason,
+                     verdict v = verdict::fail) {
+  return finding{std::string(validator), v, lr.entry, lr.offset, first_line(lr.r),
+                 std::move(reason)};
 }
 
 bool exempt_from_esc(std::string_view a) { return a == greeting || a == "EHLO" || a == "HELO"; }
@@ -336,6 +389,7 @@ struct connection_result {
   bool replies_checked = false;
   bool multiline_checked = false;
   bool esc_checked = false;
+  bool tls_codes_checked = false;
 };
 
 connection_result validate_connection(const connection& c, std::vector<finding>& findings) {
@@ -417,9 +471,11 @@ connection_result validate_connection(const connection& c, std::vector<finding>&
 
   // ESC: per connection and TLS side, governed by the last successful EHLO reply.
   bool esc_on = false;
+  int previous_code = 0;  // of the reply before, on this TLS side: 334 means an AUTH exchange
   for (const event& ev : c.events) {
     if (ev.k == event::kind::tls_start) {
       esc_on = false;
+      previous_code = 0;
       continue;
     }
     if (ev.k != event::kind::reply) {
@@ -428,6 +484,8 @@ connection_result validate_connection(const connection& c, std::vector<finding>&
     const located_reply& lr = c.replies[ev.reply];
     const protocol::reply& r = lr.r;
     const std::string& a = chosen->attribution()[ev.reply];
+    const bool auth_exchange = a == "AUTH" || previous_code == 334;
+    previous_code = r.code;
     if (a == "EHLO" && r.code == 250) {
       esc_on = protocol::parse_ehlo(r).has("ENHANCEDSTATUSCODES");
       continue;
@@ -475,6 +533,24 @@ connection_result validate_connection(const connection& c, std::vector<finding>&
     if (!why.empty()) {
       findings.push_back(
           make_finding(esc_validator, lr, fmt::format("connection {}: {}", c.id, why)));
+      continue;
+    }
+    // esc.tls-codes: a well-formed code of the right class, checked against the RFCs' table.
+    const tls_code* want =
+        r.esc ? expected_tls_code(r.code, a, auth_exchange, chosen->lengths()[ev.reply]) : nullptr;
+    if (want == nullptr) {
+      continue;
+    }
+    result.tls_codes_checked = true;
+    const std::string got = r.esc->to_string();
+    if (got != want->esc) {
+      findings.push_back(make_finding(
+          esc_tls_codes_validator, lr,
+          fmt::format(
+              "connection {}: a {} reply (to {}) carries {}; the code for it is {} ({}; {})", c.id,
+              r.code, a != "AUTH" && auth_exchange ? "an AUTH exchange line" : a, got, want->esc,
+              want->meaning, want->reference),
+          verdict::warn));
     }
   }
   return result;
@@ -489,11 +565,13 @@ validation validate_server_transcript(const transcript& t) {
   bool replies = false;
   bool multiline = false;
   bool esc = false;
+  bool tls_codes = false;
   for (const connection& c : split_connections(t)) {
     const connection_result r = validate_connection(c, out.findings);
     replies = replies || r.replies_checked;
     multiline = multiline || r.multiline_checked;
     esc = esc || r.esc_checked;
+    tls_codes = tls_codes || r.tls_codes_checked;
   }
   if (replies) {
     out.checked.emplace_back(one_reply_validator);
@@ -503,6 +581,9 @@ validation validate_server_transcript(const transcript& t) {
   }
   if (esc) {
     out.checked.emplace_back(esc_validator);
+  }
+  if (tls_codes) {
+    out.checked.emplace_back(esc_tls_codes_validator);
   }
   std::stable_sort(out.findings.begin(), out.findings.end(),
                    [](const finding& a, const finding& b) { return a.entry < b.entry; });

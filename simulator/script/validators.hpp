@@ -11,6 +11,11 @@
 //   ENHANCEDSTATUSCODES, every 2xx/4xx/5xx reply (not the greeting, not HELO/EHLO replies) starts
 //   each line with the same class.subject.detail code whose class is the reply's first digit;
 //   3xx replies carry none.
+// - esc.tls-codes: RFC 3207 §4 and RFC 4954 §4, §6 name the enhanced status code of each TLS- and
+//   AUTH-related reply (530 5.7.0, 454 4.7.0, 538 5.7.11, 535 5.7.8, 534 5.7.9, and 500 5.5.6 to
+//   an AUTH exchange line over 12288 octets); a SHOULD, so a finding is a WARN. It looks only at
+//   replies that carry a well-formed code of the right class (esc.prefix-all-replies reports the
+//   others).
 //
 // The command model (docs/scenario-format.md §3.8) never guesses against the server: where the
 // octets allow more than one reading (a bare LF, a "." line with extra CRs inside DATA) it tries
@@ -30,13 +35,15 @@ namespace smtpsim::script {
 inline constexpr std::string_view one_reply_validator = "a14.one-reply-per-command";
 inline constexpr std::string_view multiline_validator = "a14.multiline-same-code";
 inline constexpr std::string_view esc_validator = "esc.prefix-all-replies";
+inline constexpr std::string_view esc_tls_codes_validator = "esc.tls-codes";
 
 // validator_info describes one validator for the run's synthetic result.
 struct validator_info {
   std::string_view id;
   std::string_view title;
-  std::string_view level;  // "MUST"
+  std::string_view level;  // "MUST" or "SHOULD"
   std::string_view reference;
+  verdict on_finding = verdict::fail;  // of a finding and of the run's result: FAIL, or WARN
 };
 
 // server_validators lists the validators run on server-role transcripts, in report order.

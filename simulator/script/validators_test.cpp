@@ -257,6 +257,83 @@ TEST(Validators, EscAppliesOnlyAfterAnAdvertisingEhloOnTheSameSide) {
   EXPECT_TRUE(z.run().findings.empty()) << dump(z.run());
 }
 
+// esc.tls-codes: one reply after an advertising EHLO; `auth` first runs an AUTH exchange up to
+// the 334 that the reply under test answers.
+validation tls_code_case(std::string_view command, std::string_view reply, bool esc = true) {
+  session x;
+  x.s("220 mx.test ESMTP\r\n").ehlo(esc);
+  x.c(command).s(reply);
+  return x.run();
+}
+
+validation after_auth_challenge(std::string_view response, std::string_view reply) {
+  session x;
+  x.s("220 mx.test ESMTP\r\n").ehlo();
+  x.c("AUTH LOGIN\r\n").s("334 VXNlcm5hbWU6\r\n");
+  x.c(response).s(reply);
+  return x.run();
+}
+
+TEST(Validators, TlsCodesAsTheRfcsGiveThemAreNotFindings) {
+  const std::string long_auth = "AUTH PLAIN " + std::string(13000, 'A') + "\r\n";
+  for (const auto& v :
+       {tls_code_case("MAIL FROM:<a@x.test>\r\n",
+                      "530 5.7.0 Must issue a STARTTLS command first\r\n"),
+        tls_code_case("STARTTLS\r\n", "454 4.7.0 TLS not available\r\n"),
+        tls_code_case("AUTH PLAIN AGEAYg==\r\n",
+                      "535 5.7.8 Authentication credentials invalid\r\n"),
+        tls_code_case("AUTH PLAIN AGEAYg==\r\n", "538 5.7.11 Encryption required\r\n"),
+        after_auth_challenge("dXNlcg==\r\n", "534 5.7.9 Mechanism too weak\r\n"),
+        after_auth_challenge("dXNlcg==\r\n", "454 4.7.0 Temporary authentication failure\r\n"),
+        tls_code_case(long_auth, "500 5.5.6 Authentication exchange line is too long\r\n")}) {
+    EXPECT_TRUE(v.findings.empty()) << dump(v);
+    EXPECT_TRUE(checked(v, esc_tls_codes_validator)) << dump(v);
+  }
+}
+
+TEST(Validators, TlsCodeWithAnotherDetailIsAWarning) {
+  const std::string long_auth = "AUTH PLAIN " + std::string(13000, 'A') + "\r\n";
+  for (const auto& [v, want] :
+       {std::pair{tls_code_case("AUTH PLAIN AGEAYg==\r\n", "535 5.7.1 Authentication failed\r\n"),
+                  "5.7.8"},
+        std::pair{tls_code_case("MAIL FROM:<a@x.test>\r\n",
+                                "530 5.7.1 Must issue a STARTTLS command first\r\n"),
+                  "5.7.0"},
+        std::pair{tls_code_case("STARTTLS\r\n", "454 4.3.0 TLS not available\r\n"), "4.7.0"},
+        std::pair{after_auth_challenge("dXNlcg==\r\n", "454 4.7.1 Try later\r\n"), "4.7.0"},
+        std::pair{tls_code_case(long_auth, "500 5.5.2 Error: command too long\r\n"), "5.5.6"}}) {
+    ASSERT_EQ(v.findings.size(), 1U) << dump(v);
+    const finding& f = v.findings.front();
+    EXPECT_EQ(f.validator, esc_tls_codes_validator);
+    EXPECT_EQ(f.v, verdict::warn);
+    EXPECT_NE(f.reason.find(std::string("the code for it is ") + want), std::string::npos)
+        << f.reason;
+    EXPECT_TRUE(checked(v, esc_tls_codes_validator));
+  }
+  // An AUTH exchange line is named as such, not by its base64 text.
+  const auto v = after_auth_challenge("dXNlcg==\r\n", "535 5.7.1 no\r\n");
+  ASSERT_EQ(v.findings.size(), 1U) << dump(v);
+  EXPECT_NE(v.findings.front().reason.find("(to an AUTH exchange line)"), std::string::npos)
+      << v.findings.front().reason;
+}
+
+TEST(Validators, TlsCodesLeaveOtherRepliesAlone) {
+  const std::string long_noop = "NOOP " + std::string(13000, 'A') + "\r\n";
+  // 454 outside STARTTLS and AUTH, 500 to a short AUTH line or a long other command: ordinary.
+  for (const auto& v :
+       {tls_code_case("RCPT TO:<a@x.test>\r\n", "454 4.7.1 Relay access denied\r\n"),
+        tls_code_case("AUTH PLAIN AGEAYg==\r\n", "500 5.5.2 Syntax error\r\n"),
+        tls_code_case(long_noop, "500 5.5.2 Error: command too long\r\n"),
+        tls_code_case("MAIL FROM:<a@x.test>\r\n", "530 5.7.1 nope\r\n", false)}) {
+    EXPECT_TRUE(v.findings.empty()) << dump(v);
+    EXPECT_FALSE(checked(v, esc_tls_codes_validator)) << dump(v);
+  }
+  // A missing code is esc.prefix-all-replies' finding only.
+  const auto v = tls_code_case("AUTH PLAIN AGEAYg==\r\n", "535 Authentication failed\r\n");
+  ASSERT_EQ(v.findings.size(), 1U) << dump(v);
+  EXPECT_EQ(v.findings.front().validator, esc_validator);
+}
+
 TEST(Validators, DataEndedAtLfDotLfShowsAsExtraReplies) {
   auto smuggle = [](std::string_view server) {
     session x;

@@ -20,7 +20,8 @@ struct fault_expectation {
   std::set<std::string> may_fail = {};
   // findings: validator id (docs/scenario-format.md §3.8) -> the cases in which it must find a
   // violation; every other validator finds nothing, and so does every validator for the
-  // conformant server. The run's synthetic result of each validator listed here is FAIL.
+  // conformant server. The run's synthetic result of each validator listed here is FAIL (WARN
+  // for a SHOULD validator such as esc.tls-codes).
   std::map<std::string, std::set<std::string>> findings = {};
 };
 
