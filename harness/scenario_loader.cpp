@@ -723,7 +723,7 @@ class scenario_parser {
     return p;
   }
 
-  script::byte_template parse_bytes(const json& j, const std::string& ptr) {
+  script::byte_template parse_bytes(const json& j, const std::string& ptr, bool in_chunk = false) {
     script::byte_template t;
     if (j.is_string()) {
       t.parts.push_back(byte_part{byte_part::kind::text, j.get<std::string>(), 1});
@@ -753,8 +753,20 @@ class scenario_parser {
           r_.fail(p + "/hex", "expected an even number of hex digits");
         }
         t.parts.push_back(byte_part{byte_part::kind::octets, *octets, 1});
+      } else if (part.is_object() && part.contains("bdat") && !in_chunk) {
+        // "BDAT <n>[ LAST]\r\n" + the chunk, n counted after placeholders are expanded.
+        r_.expect_object(part, p, {"bdat", "last"});
+        byte_part chunk{byte_part::kind::bdat, {}, 1};
+        chunk.chunk = parse_bytes(part["bdat"], p + "/bdat", true).parts;
+        if (part.contains("last")) {
+          chunk.last = bool_at(part["last"], p + "/last");
+        }
+        t.parts.push_back(std::move(chunk));
       } else {
-        r_.fail(p, "expected a string, {\"repeat\": ..., \"count\": N} or {\"hex\": ...}");
+        r_.fail(p, in_chunk
+                       ? "expected a string, {\"repeat\": ..., \"count\": N} or {\"hex\": ...}"
+                       : "expected a string, {\"repeat\": ..., \"count\": N}, {\"hex\": ...} or "
+                         "{\"bdat\": [...], \"last\": true}");
       }
     }
     return t;

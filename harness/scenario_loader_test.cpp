@@ -114,6 +114,30 @@ TEST(ScenarioLoader, ExpandsTheMacros) {
   EXPECT_EQ(*sc.steps[6].otherwise->v, script::verdict::skip);
 }
 
+TEST(ScenarioLoader, BdatPartCountsTheExpandedChunk) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"starttls\"},\n"
+          "    {\"send_raw\": [\"NOOP\\r\\n\", {\"bdat\": [\"to ${rcpt}\\r\\n.\\r\\n\", "
+          "{\"repeat\": \"x\", \"count\": 3}], \"last\": true}, {\"bdat\": \"\"}]}"),
+      "s.json");
+  ASSERT_EQ(sc.steps.size(), 2u);
+  const auto& bytes = sc.steps[1].bytes;
+  EXPECT_EQ(bytes.variables(), std::vector<std::string>{"rcpt"});
+  // "to a@b.test\r\n.\r\nxxx" is 19 octets once ${rcpt} is bound.
+  EXPECT_EQ(bytes.expand({{"rcpt", "a@b.test"}}),
+            "NOOP\r\nBDAT 19 LAST\r\nto a@b.test\r\n.\r\nxxxBDAT 0\r\n");
+  EXPECT_FALSE(bytes.is_empty());
+}
+
+TEST(ScenarioLoader, BdatPartsDoNotNest) {
+  expect_error(doc("    {\"connect\": \"starttls\"},\n"
+                   "    {\"send_raw\": [{\"bdat\": [{\"bdat\": \"x\"}]}]}"),
+               "/steps/1/send_raw/0/bdat/0", 9, 29, "expected a string");
+  expect_error(doc("    {\"connect\": \"starttls\"},\n"
+                   "    {\"send_raw\": [{\"bdat\": \"x\", \"last\": 1}]}"),
+               "/steps/1/send_raw/0/last", 9, 41, "true or false");
+}
+
 TEST(ScenarioLoader, ReadReplyCountDefaultsToOneAndIsKept) {
   const auto sc = parse_scenario(doc("    {\"connect\": \"starttls\"}, {\"read_reply\": {}}, "
                                      "{\"read_reply\": {\"count\": 52, \"phase\": \"reply\"}}"),

@@ -212,6 +212,10 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "ehlo_keyword_first, if set, causes the server to put its first extension keyword "
      "(`250-PIPELINING`) on the first line of its EHLO reply, before the line with its domain "
      "(RFC 5321 §4.1.1.1 ehlo-ok-rsp)."},
+    {fault::bdat_chunk_as_data, "bdat_chunk_as_data",
+     "bdat_chunk_as_data, if set, causes the server to read a BDAT chunk as DATA content instead "
+     "of counting its octets: `<CRLF>.<CRLF>` inside the chunk ends the message and what follows "
+     "is executed as commands (RFC 3030 §2; the CHUNKING smuggling of CVE-2023-51766)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

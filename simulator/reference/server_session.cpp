@@ -254,6 +254,7 @@ effects server_session::on_data(std::string_view bytes) {
   switch (phase_) {
     case phase::commands:
     case phase::data:
+    case phase::bdat:
     case phase::auth_plain:
     case phase::auth_login_user:
     case phase::auth_login_pass:
@@ -345,6 +346,7 @@ effects server_session::on_idle_timeout() {
       return {};
     case phase::commands:
     case phase::data:
+    case phase::bdat:
     case phase::auth_plain:
     case phase::auth_login_user:
     case phase::auth_login_pass:
@@ -413,6 +415,25 @@ void server_session::consume_input(std::string bytes) {
       finish_data();
       continue;
     }
+    if (phase_ == phase::bdat) {
+      // RFC 3030 §2: the chunk is exactly the next chunk_size_ octets, whatever they hold.
+      const auto n = static_cast<std::size_t>(
+          std::min<std::uint64_t>(chunk_remaining_, static_cast<std::uint64_t>(bytes.size())));
+      if (!chunk_refusal_) {
+        if (bdat_message_.size() + n <= max_message_size) {
+          bdat_message_.append(bytes, 0, n);
+        } else {
+          bdat_too_large_ = true;
+        }
+      }
+      bytes.erase(0, n);
+      chunk_remaining_ -= n;
+      if (chunk_remaining_ > 0) {
+        return;
+      }
+      finish_chunk();
+      continue;
+    }
     if (phase_ == phase::data) {
       std::size_t used = data_.feed(bytes);
       bytes.erase(0, used);
@@ -442,8 +463,8 @@ void server_session::consume_input(std::string bytes) {
     if (config_.faults.has(fault::answer_first_pipelined_command_only) && reading_commands()) {
       (void)framer_.take_buffered();  // RFC 2920 §3.2 forbids losing this input
     }
-    if (phase_ == phase::data) {
-      // Whatever followed the DATA command is message content.
+    if (phase_ == phase::data || phase_ == phase::bdat) {
+      // Whatever followed the DATA or BDAT command is message content.
       bytes = framer_.take_buffered();
     }
   }
@@ -528,8 +549,17 @@ void server_session::handle_command(const protocol::framed_line& line) {
   last_command_pipelinable_ = v == verb::mail || v == verb::rcpt || v == verb::rset;
 
   // RFC 3207 §4.1: "554 Command refused due to lack of security", to all but QUIT.
+  // A refused BDAT still has its chunk on the wire: read it, then refuse (RFC 3030 §2), so that
+  // the chunk is never taken for commands.
+  auto refuse = [&](int code, std::string_view why) {
+    if (v == verb::bdat && c != nullptr && c->chunk_size) {
+      start_chunk(*c->chunk_size, c->last_chunk, std::pair{code, std::string(why)});
+    } else {
+      reply(code, why);
+    }
+  };
   if (cert_refused_ && v != verb::quit) {
-    reply(554, "5.7.0 Command refused due to lack of security");
+    refuse(554, "5.7.0 Command refused due to lack of security");
     return;
   }
   // RFC 5321 §2.4: verbs are case-insensitive.
@@ -540,7 +570,7 @@ void server_session::handle_command(const protocol::framed_line& line) {
   // RFC 3207 §4: a server requiring TLS answers 530 to all but NOOP, EHLO, STARTTLS and QUIT.
   if (config_.policy.tls_required && !tls_active_ && !allowed_before_tls(v) &&
       !(v == verb::mail && config_.faults.has(fault::tls_required_accepts_mail))) {
-    reply(530, "5.7.0 Must issue a STARTTLS command first");
+    refuse(530, "5.7.0 Must issue a STARTTLS command first");
     return;
   }
 
@@ -603,8 +633,10 @@ void server_session::handle_command(const protocol::framed_line& line) {
     case verb::help:
       reply(214, "2.0.0 See RFC 5321");
       break;
+    case verb::bdat:
+      cmd_bdat(c);
+      break;
     case verb::expn:
-    case verb::bdat:  // CHUNKING is not advertised
       reply(502, "5.5.1 Error: command not implemented");
       break;
     case verb::unknown:
@@ -1042,6 +1074,11 @@ void server_session::cmd_data(std::string_view argument) {
     reply(503, "5.5.1 Error: need RCPT command");
     return;
   }
+  if (bdat_in_transaction_) {
+    // RFC 3030 §2: DATA and BDAT may not be mixed in one transaction.
+    reply(503, "5.5.1 Error: DATA after BDAT");
+    return;
+  }
   if (!trim(argument).empty()) {
     reply(501, "5.5.4 Syntax: DATA");
     return;
@@ -1057,6 +1094,68 @@ void server_session::finish_data() {
   if (data_.too_large()) {
     reply(552, "5.3.4 Error: message too large");
   } else {
+    queue_message(data_.message());
+  }
+  data_.reset();
+  reset_transaction();  // RFC 5321 §4.1.1.4: the transaction ends with the end of data
+}
+
+void server_session::cmd_bdat(const protocol::command* c) {
+  if (c == nullptr || !c->chunk_size) {
+    // Without a size the chunk's end is unknown: the next octets are read as commands.
+    reply(501, "5.5.4 Syntax: BDAT chunk-size [LAST]");
+    return;
+  }
+  if (!in_transaction() || recipients_.empty()) {
+    start_chunk(*c->chunk_size, c->last_chunk,
+                std::pair{503, std::string("5.5.1 Error: need RCPT command")});
+    return;
+  }
+  if (config_.faults.has(fault::bdat_chunk_as_data)) {
+    // The chunk is read as DATA content: its <CRLF>.<CRLF> ends the message.
+    data_.reset();
+    lenient_data_.clear();
+    phase_ = phase::data;
+    return;
+  }
+  start_chunk(*c->chunk_size, c->last_chunk, std::nullopt);
+}
+
+void server_session::start_chunk(std::uint64_t size, bool last,
+                                 std::optional<std::pair<int, std::string>> refusal) {
+  chunk_size_ = size;
+  chunk_remaining_ = size;
+  chunk_last_ = last;
+  chunk_refusal_ = std::move(refusal);
+  phase_ = phase::bdat;
+  if (size == 0) {
+    finish_chunk();
+  }
+}
+
+void server_session::finish_chunk() {
+  phase_ = phase::commands;
+  if (chunk_refusal_) {
+    const auto [code, text] = *chunk_refusal_;
+    chunk_refusal_.reset();
+    reply(code, text);
+    return;
+  }
+  bdat_in_transaction_ = true;
+  if (!chunk_last_) {
+    reply(250, fmt::format("2.0.0 Ok: {} octets", chunk_size_));
+    return;
+  }
+  if (bdat_too_large_) {
+    reply(552, "5.3.4 Error: message too large");
+  } else {
+    queue_message(bdat_message_);
+  }
+  reset_transaction();
+}
+
+void server_session::queue_message(const std::string& content) {
+  {
     ++queued_;
     delivered_message m;
     m.listener = config_.listener_name;
@@ -1067,8 +1166,8 @@ void server_session::finish_data() {
     m.protocol = protocol_word();
     m.content = received_header(m.queue_id, m.protocol);
     m.content += config_.faults.has(fault::split_long_text_lines)
-                     ? split_long_lines(data_.message(), split_text_line_length)
-                     : data_.message();
+                     ? split_long_lines(content, split_text_line_length)
+                     : content;
     m.tls = tls_active_;
     m.tls_version = tls_active_ ? tls_info_.version : std::string();
     m.auth_user = auth_user_;
@@ -1077,8 +1176,6 @@ void server_session::finish_data() {
     before_.emplace_back(deliver{std::move(m)});
     reply(250, queued);
   }
-  data_.reset();
-  reset_transaction();  // RFC 5321 §4.1.1.4: the transaction ends with the end of data
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1195,10 +1292,8 @@ bool server_session::relay_permitted() const {
 
 std::string server_session::ehlo_reply() const {
   std::vector<std::string> extensions{
-      "PIPELINING",
-      fmt::format("SIZE {}", max_message_size),
-      "8BITMIME",
-      "ENHANCEDSTATUSCODES",
+      "PIPELINING", fmt::format("SIZE {}", max_message_size), "8BITMIME", "ENHANCEDSTATUSCODES",
+      "CHUNKING",
   };
   // RFC 3207 §4.2: STARTTLS is not offered once TLS is active.
   if (starttls_offered() && config_.faults.has(fault::middlebox_masks_starttls)) {
@@ -1253,6 +1348,9 @@ std::string server_session::received_header(const std::string& queue_id,
 void server_session::reset_transaction() {
   reverse_path_.reset();
   recipients_.clear();
+  bdat_message_.clear();
+  bdat_in_transaction_ = false;
+  bdat_too_large_ = false;
 }
 
 void server_session::greet() {

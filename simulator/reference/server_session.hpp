@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -167,6 +168,7 @@ class server_session {
     wrapper_tls,      // wrapper listener: waiting for the first handshake
     commands,         // reading commands
     data,             // reading message content after 354
+    bdat,             // reading a BDAT chunk: chunk_remaining_ more octets (RFC 3030 §2)
     auth_plain,       // AUTH PLAIN: waiting for the response to "334 "
     auth_login_user,  // AUTH LOGIN: waiting for the user name
     auth_login_pass,  // AUTH LOGIN: waiting for the password
@@ -196,6 +198,11 @@ class server_session {
   void cmd_mail(const protocol::command* c, std::string_view argument);
   void cmd_rcpt(const protocol::command* c, std::string_view argument);
   void cmd_data(std::string_view argument);
+  void cmd_bdat(const protocol::command* c);
+  void start_chunk(std::uint64_t size, bool last,
+                   std::optional<std::pair<int, std::string>> refusal);
+  void finish_chunk();
+  void queue_message(const std::string& content);
 
   void auth_plain_response(std::string_view decoded);
   void auth_finish(bool ok, std::string_view user);
@@ -234,6 +241,14 @@ class server_session {
   std::uint32_t challenges_ = 0;             // makes CRAM-MD5 challenges unique
   std::optional<std::string> reverse_path_;  // set by MAIL; the transaction is open
   std::vector<std::string> recipients_;
+  // CHUNKING (RFC 3030): the BDAT chunk being read, and the message so far.
+  std::uint64_t chunk_size_ = 0;
+  std::uint64_t chunk_remaining_ = 0;
+  bool chunk_last_ = false;
+  std::optional<std::pair<int, std::string>> chunk_refusal_;  // the reply once it is read
+  std::string bdat_message_;
+  bool bdat_in_transaction_ = false;  // a chunk was accepted: DATA may not follow
+  bool bdat_too_large_ = false;
   bool keep_envelope_on_ehlo_ = false;  // fault::starttls_keeps_envelope
 
   bool tls_active_ = false;

@@ -128,7 +128,7 @@ std::string ehlo_text(std::string_view client, const std::vector<std::string>& e
 }
 
 const std::vector<std::string> base_extensions = {"PIPELINING", "SIZE 10240000", "8BITMIME",
-                                                  "ENHANCEDSTATUSCODES"};
+                                                  "ENHANCEDSTATUSCODES", "CHUNKING"};
 
 std::vector<std::string> with(std::vector<std::string> v, std::initializer_list<const char*> more) {
   for (const char* m : more) {
@@ -621,6 +621,65 @@ TEST(ServerSession, TransactionEndsWithTheData) {
   EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nx\r\n.\r\n"),
             "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
             "250 2.0.0 Ok: queued as 0000010002\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// BDAT (RFC 3030)
+
+TEST(ServerSession, BdatChunksAreCountedInOctets) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\n");
+  // A dot line and command text inside a chunk are content; a chunk may split anywhere.
+  const std::string first = "Subject: c\r\n\r\nbody\r\n.\r\nMAIL FROM:<evil@x.test>\r\n";
+  EXPECT_EQ(p.send("BDAT " + std::to_string(first.size()) + "\r\n" + first.substr(0, 10)), "");
+  EXPECT_EQ(p.send(first.substr(10)),
+            "250 2.0.0 Ok: " + std::to_string(first.size()) + " octets\r\n");
+  EXPECT_TRUE(deliveries(p.last()).empty());
+  EXPECT_EQ(p.send("BDAT 4 LAST\r\ntail"), "250 2.0.0 Ok: queued as 0000010001\r\n");
+  auto d = deliveries(p.last());
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_NE(d[0].content.find(first + "tail"), std::string::npos) << d[0].content;
+  // The transaction ended with LAST.
+  EXPECT_EQ(p.send("BDAT 0 LAST\r\n"), "503 5.5.1 Error: need RCPT command\r\n");
+}
+
+TEST(ServerSession, BdatCommandsPipelinedBehindTheChunkAreAnswered) {
+  peer p = after_ehlo();
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nBDAT 3 LAST\r\nabcNOOP\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued as 0000010001\r\n"
+            "250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSession, RefusedBdatStillConsumesItsChunk) {
+  peer p = after_ehlo();
+  // No transaction: the chunk is read and dropped, then 503; its "NOOP" is never a command.
+  EXPECT_EQ(p.send("BDAT 6\r\nNOOP\r\n"), "503 5.5.1 Error: need RCPT command\r\n");
+  EXPECT_EQ(p.send("BDAT x\r\n"), "501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n");
+  // TLS required: 530 after the chunk.
+  peer q =
+      after_ehlo(make_config(listener_kind::starttls, policy_with(&server_policy::tls_required)));
+  EXPECT_EQ(q.send("BDAT 6 LAST\r\nNOOP\r\nNOOP\r\n"),
+            "530 5.7.0 Must issue a STARTTLS command first\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST(ServerSession, DataAfterBdatIsRefused) {
+  peer p = after_ehlo();
+  p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nBDAT 2\r\nab");
+  EXPECT_EQ(p.send("DATA\r\n"), "503 5.5.1 Error: DATA after BDAT\r\n");
+  EXPECT_EQ(
+      p.send("RSET\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\n"),
+      "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+}
+
+TEST(ServerSessionFault, BdatChunkAsData) {
+  fault_set f;
+  f.set(fault::bdat_chunk_as_data);
+  peer p = after_ehlo(make_config(listener_kind::starttls, {}, f));
+  const std::string chunk = "Subject: c\r\n\r\nbody\r\n.\r\nNOOP\r\n";
+  EXPECT_EQ(p.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@mx.test>\r\nBDAT " +
+                   std::to_string(chunk.size()) + " LAST\r\n" + chunk),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued as 0000010001\r\n"
+            "250 2.0.0 Ok\r\n");
 }
 
 TEST(ServerSession, OversizedMessageIs552AndNotDelivered) {
@@ -1722,7 +1781,7 @@ TEST(ServerSessionFault, EhloKeywordFirst) {
   p.connect();
   EXPECT_EQ(p.send("EHLO client.test\r\n"),
             "250-PIPELINING\r\n250-mx.test greets client.test\r\n250-SIZE 10240000\r\n"
-            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n");
+            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n250 STARTTLS\r\n");
 }
 
 }  // namespace

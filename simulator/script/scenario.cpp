@@ -89,6 +89,12 @@ std::string byte_template::expand(const bindings& vars) const {
       case byte_part::kind::octets:
         out += p.value;
         break;
+      case byte_part::kind::bdat: {
+        const std::string chunk = byte_template{p.chunk}.expand(vars);
+        out += fmt::format("BDAT {}{}\r\n", chunk.size(), p.last ? " LAST" : "");
+        out += chunk;
+        break;
+      }
     }
   }
   return out;
@@ -100,6 +106,12 @@ std::vector<std::string> byte_template::variables() const {
     if (p.k == byte_part::kind::octets) {
       continue;
     }
+    if (p.k == byte_part::kind::bdat) {
+      for (auto& n : byte_template{p.chunk}.variables()) {
+        add_unique(names, n);
+      }
+      continue;
+    }
     for (auto& n : placeholders(p.value)) {
       add_unique(names, n);
     }
@@ -108,8 +120,9 @@ std::vector<std::string> byte_template::variables() const {
 }
 
 bool byte_template::is_empty() const {
-  return std::all_of(parts.begin(), parts.end(),
-                     [](const byte_part& p) { return p.value.empty() || p.count == 0; });
+  return std::all_of(parts.begin(), parts.end(), [](const byte_part& p) {
+    return p.k != byte_part::kind::bdat && (p.value.empty() || p.count == 0);
+  });
 }
 
 tls_params tls_params::merged_over(const tls_params& base) const {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "simulator/script/client_judge.hpp"
@@ -33,12 +34,19 @@ std::string_view to_string(sut_role r);
 using bindings = std::map<std::string, std::string, std::less<>>;
 
 // byte_part is one piece of a byte template: literal text (with ${var} placeholders), a
-// repeated string, or raw octets.
+// repeated string, raw octets, or a BDAT chunk: "BDAT <n>[ LAST]\r\n" and the `chunk` parts,
+// where n is the octet count of the chunk after placeholders are expanded (RFC 3030 §2).
 struct byte_part {
-  enum class kind : std::uint8_t { text, repeat, octets };
+  enum class kind : std::uint8_t { text, repeat, octets, bdat };
+  byte_part() = default;
+  byte_part(kind part_kind, std::string part_value, std::size_t part_count = 1)
+      : k(part_kind), value(std::move(part_value)), count(part_count) {}
+
   kind k = kind::text;
-  std::string value;      // text / repeated string / octets
-  std::size_t count = 1;  // repeat count
+  std::string value;             // text / repeated string / octets
+  std::size_t count = 1;         // repeat count
+  std::vector<byte_part> chunk;  // bdat: the chunk's parts (never another bdat)
+  bool last = false;             // bdat: the LAST marker
 };
 
 // byte_template describes the exact octets of one write.

@@ -161,6 +161,12 @@ const std::vector<fault_expectation>& fault_expectations() {
        {"broken.srv-starttls-5xx-after-advert", "line.case-insensitive-verbs"},
        {}},
       {fault::ehlo_keyword_first, {"broken.srv-ehlo-grammar"}, {}},
+      // The smuggled MAIL/RCPT/DATA get replies of their own: a second reply to the chunk.
+      {fault::bdat_chunk_as_data,
+       {"smuggle.bdat-octet-count"},
+       {},
+       {},
+       {{"a14.one-reply-per-command", {"smuggle.bdat-octet-count"}}}},
   };
   return table;
 }
