@@ -161,6 +161,7 @@ int cmd_serve(const std::vector<std::string>& fault_names, bool list_faults,
     opts.faults.set(*f);
   }
   opts.pki = smtpsim::tls::make_test_pki();
+  opts.relay_client_certs = smtpsim::reference::relay_client_certs_of(*opts.pki);
   opts.login = smtpsim::reference::credentials{"alice@mx.test", "smtpsim-reference-password"};
   opts.listeners = smtpsim::reference::default_listeners();
   for (auto& l : opts.listeners) {

@@ -32,6 +32,7 @@ void reference_target::start() {
   opts.faults = faults_;
   opts.pki = pki_;
   opts.login = reference::credentials{reference_user, reference_password};
+  opts.relay_client_certs = reference::relay_client_certs_of(pki_);
   opts.on_delivery = [this](const reference::delivered_message& m) { sink_.add(m.content); };
   server_ = std::make_unique<reference::reference_server>(std::move(opts));
   server_->start();
@@ -47,11 +48,14 @@ void reference_target::start() {
     target_.listener_urls[name] =
         fmt::format("{}://127.0.0.1:{}", wrapper ? "smtps" : "smtp", port);
   }
-  target_.traits = {"public_mx", "sink"};
+  target_.traits = {"public_mx", "sink", "ccert_asked", "relay_restricted", "ccert_pubkey_listed"};
   target_.vars = {{"local_rcpt", "postmaster@mx.test"},
                   {"foreign_rcpt", "victim@foreign.test"},
                   {"auth_user", reference_user},
-                  {"auth_password", reference_password}};
+                  {"auth_password", reference_password},
+                  {"ccert_listed", "client1"},
+                  {"ccert_unlisted", "client2"},
+                  {"ccert_untrusted_listed", "self-signed"}};
   add_derived_vars(target_.vars);
   target_.server_name = "mx.test";
   target_.trust_pem = pki_.ca_pem();

@@ -716,6 +716,11 @@ class scenario_parser {
     }
     if (j.contains("client_cert")) {
       p.client_cert = r_.string_at(j["client_cert"], ptr + "/client_cert");
+      if (p.client_cert->empty()) {
+        r_.fail(ptr + "/client_cert",
+                "expected a certificate name of the test PKI, e.g. \"client1\" or "
+                "\"${ccert_listed}\"");
+      }
     }
     if (j.contains("ciphers")) {
       p.ciphers = r_.string_at(j["ciphers"], ptr + "/ciphers");
@@ -800,6 +805,7 @@ class scenario_parser {
                       "esc",
                       "tls",
                       "peer_plaintext",
+                      "cert_requested",
                       "verdict",
                       "reason",
                       "then"});
@@ -909,6 +915,15 @@ class scenario_parser {
         r_.fail(ptr + "/peer_plaintext", "expected true or false, with handshake_failed");
       }
       oc.match.peer_plaintext = j["peer_plaintext"].get<bool>();
+    }
+    if (j.contains("cert_requested")) {
+      const bool handshake = oc.match.kind == match_kind::handshake_ok ||
+                             oc.match.kind == match_kind::handshake_failed;
+      if (!handshake || !j["cert_requested"].is_boolean()) {
+        r_.fail(ptr + "/cert_requested",
+                "expected true or false, with handshake_ok or handshake_failed");
+      }
+      oc.match.cert_requested = j["cert_requested"].get<bool>();
     }
     if (j.contains("verdict")) {
       const std::string v = r_.string_at(j["verdict"], ptr + "/verdict");

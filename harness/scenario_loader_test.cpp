@@ -171,6 +171,27 @@ TEST(ScenarioLoader, TextMatchesNeedsAReplyCondition) {
                "/steps/1/expect/0", 9, 35, "apply to a \"reply\" condition only");
 }
 
+TEST(ScenarioLoader, CertRequestedNeedsAHandshakeCondition) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"starttls\"},\n    {\"tls_handshake\": {}, \"expect\": "
+          "[{\"handshake_ok\": true, \"cert_requested\": false, \"verdict\": \"FAIL\", "
+          "\"reason\": \"r\"}]}"),
+      "s.json");
+  ASSERT_EQ(sc.steps[1].expect.size(), 1u);
+  EXPECT_EQ(sc.steps[1].expect[0].match.cert_requested, false);
+  expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
+                   "[{\"closed\": true, \"cert_requested\": true}]}"),
+               "/steps/1/expect/0/cert_requested", 9, 70, "with handshake_ok or handshake_failed");
+}
+
+TEST(ScenarioLoader, ClientCertPlaceholdersAreVariables) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"starttls\"},\n    {\"tls_handshake\": {\"client_cert\": "
+          "\"${ccert_listed}-reissued\"}}"),
+      "s.json");
+  EXPECT_EQ(sc.variables(), std::vector<std::string>{"ccert_listed"});
+}
+
 TEST(ScenarioLoader, AwaitDeliveryRequiresTheSinkTrait) {
   const auto sc =
       parse_scenario(doc("    {\"connect\": \"starttls\"}, {\"await_delivery\": {}}"), "s.json");

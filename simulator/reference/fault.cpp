@@ -216,6 +216,40 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "bdat_chunk_as_data, if set, causes the server to read a BDAT chunk as DATA content instead "
      "of counting its octets: `<CRLF>.<CRLF>` inside the chunk ends the message and what follows "
      "is executed as commands (RFC 3030 §2; the CHUNKING smuggling of CVE-2023-51766)."},
+    {fault::relay_any_client_cert, "relay_any_client_cert",
+     "relay_any_client_cert, if set, causes the server to let any client certificate presented "
+     "in the handshake relay, listed in relay_clientcerts or not (as Postfix "
+     "permit_tls_all_clientcerts would; checks.md ccert.unlisted-denied)."},
+    {fault::ignore_pubkey_fingerprint, "ignore_pubkey_fingerprint",
+     "ignore_pubkey_fingerprint, if set, causes the server to match relay_clientcerts against the "
+     "certificate fingerprint only, so a listed public-key fingerprint never permits relay "
+     "(Postfix smtpd_check.c checks the public-key fingerprint first)."},
+    {fault::ccert_relay_requires_trusted_ca, "ccert_relay_requires_trusted_ca",
+     "ccert_relay_requires_trusted_ca, if set, causes the server to refuse relay to a listed "
+     "client certificate that does not verify against its CA file (a self-signed one), although "
+     "a fingerprint match needs no trusted CA (Postfix smtpd_check.c)."},
+    {fault::accept_untrusted_client_cert, "accept_untrusted_client_cert",
+     "accept_untrusted_client_cert, if set, causes the server to carry on normally on a listener "
+     "that requires a client certificate when the one presented does not verify against its CA "
+     "file (Postfix smtpd_tls_req_ccert: 421 4.7.1 Client certificate not trusted)."},
+    {fault::ccert_relay_remembers_sender, "ccert_relay_remembers_sender",
+     "ccert_relay_remembers_sender, if set, causes the server to remember the reverse-path of a "
+     "transaction that relayed under a listed client certificate and let that sender relay again "
+     "later from any connection, plaintext included (permit_tls_clientcerts only applies inside "
+     "TLS)."},
+    {fault::ccert_relay_keeps_injected_commands, "ccert_relay_keeps_injected_commands",
+     "ccert_relay_keeps_injected_commands, if set, causes the server to keep the plaintext "
+     "commands pipelined behind STARTTLS when the handshake then presents a client certificate, "
+     "and execute them inside TLS under that certificate's relay permission (RFC 3207 §4.2; "
+     "CVE-2011-0411)."},
+    {fault::skip_client_cert_request, "skip_client_cert_request",
+     "skip_client_cert_request, if set, causes the server to send no CertificateRequest on a "
+     "listener configured to ask for client certificates (Postfix smtpd_tls_ask_ccert = yes), so "
+     "clients present none."},
+    {fault::md5_client_cert_fingerprints, "md5_client_cert_fingerprints",
+     "md5_client_cert_fingerprints, if set, causes the server to compute client-certificate "
+     "fingerprints with md5 while relay_clientcerts lists sha256 ones, so no listed certificate "
+     "matches (Postfix smtpd_tls_fingerprint_digest left at md5 below compatibility_level 3.6)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

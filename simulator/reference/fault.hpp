@@ -77,10 +77,19 @@ enum class fault : std::uint8_t {
   middlebox_masks_starttls,
   ehlo_keyword_first,
   bdat_chunk_as_data,
+  relay_any_client_cert,
+  ignore_pubkey_fingerprint,
+  ccert_relay_requires_trusted_ca,
+  accept_untrusted_client_cert,
+  ccert_relay_remembers_sender,
+  ccert_relay_keeps_injected_commands,
+  skip_client_cert_request,
+  md5_client_cert_fingerprints,
 };
 
 // fault_count is the number of enumerators of `fault`.
-inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::bdat_chunk_as_data) + 1;
+inline constexpr std::size_t fault_count =
+    static_cast<std::size_t>(fault::md5_client_cert_fingerprints) + 1;
 
 // fault_info is one row of the fault catalogue: the fault, its snake_case name and the sentence
 // "<name>, if set, causes the server to ...".

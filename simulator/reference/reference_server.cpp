@@ -41,6 +41,7 @@ std::vector<listener_spec> default_listeners() {
   };
   server_policy mx;
   mx.public_mx = true;
+  mx.ask_client_cert = true;
   add("starttls", listener_kind::starttls, mx);
   add("wrapper", listener_kind::wrapper, {});
   server_policy required;
@@ -97,6 +98,10 @@ tls_peer_info peer_info(SSL* ssl) {
     info.client_cert_presented = true;
     info.client_cert_sha256 = fp.cert_sha256;
     info.client_pubkey_sha256 = fp.pubkey_sha256;
+    info.client_cert_md5 = fp.cert_md5;
+    info.client_pubkey_md5 = fp.pubkey_md5;
+    // The verify callback accepts any chain and leaves its verdict here (tls/context.hpp).
+    info.client_cert_trusted = SSL_get_verify_result(ssl) == X509_V_OK;
   }
   return info;
 }
@@ -400,6 +405,11 @@ asio::awaitable<void> refuse(tcp::socket sock) {
 
 }  // namespace
 
+std::vector<std::string> relay_client_certs_of(const tls::test_pki& pki) {
+  return {pki.at("client1").fingerprints.cert_sha256, pki.at("client1").fingerprints.pubkey_sha256,
+          pki.at("self-signed").fingerprints.cert_sha256};
+}
+
 struct reference_server::impl {
   explicit impl(reference_options o) : options(std::move(o)) {}
 
@@ -419,6 +429,7 @@ struct reference_server::impl {
   std::size_t active = 0;  // open connections; touched on the server thread only
   std::atomic<std::size_t> served{0};
   std::uint64_t next_id = 0;
+  std::shared_ptr<relay_memory> memory = std::make_shared<relay_memory>();
   bool started = false;
   bool stopped = false;
 };
@@ -465,6 +476,7 @@ asio::awaitable<void> reference_server::impl::accept_loop(listener_state& l) {
     config.login = options.login;
     config.local_domains = options.local_domains;
     config.relay_client_certs = options.relay_client_certs;
+    config.memory = memory;
     config.peer_ip = endpoint_error ? std::string("unknown") : peer.address().to_string();
     config.connection_id = id;
     std::string name = fmt::format("[{} #{} {}]", l.spec.name, id, config.peer_ip);
@@ -522,9 +534,14 @@ void reference_server::start() {
       tls::tls_config config;
       config.cert_chain_pem = chain;
       config.key_pem = key;
-      // Request a certificate and accept any (its fingerprint is recorded); a missing one is
-      // answered by the session with 554 (RFC 3207 §4.1) rather than a failed handshake.
-      config.request_client_cert = spec.policy.require_client_cert;
+      // Request a certificate and accept any (its fingerprint is recorded, and whether it
+      // verifies against the CA); a missing or untrusted one is answered by the session with 554
+      // (RFC 3207 §4.1) rather than a failed handshake. The CA names the CertificateRequest's
+      // hints, as Postfix's smtpd_tls_CAfile does.
+      config.request_client_cert = requests_client_cert(spec.policy, l->faults);
+      if (config.request_client_cert && o.pki) {
+        config.trust_pem = o.pki->ca_pem();
+      }
       l->tls = std::make_shared<ssl::context>(tls::make_server_context(config));
     }
     error_code ec;

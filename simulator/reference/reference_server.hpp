@@ -36,17 +36,25 @@ struct listener_spec {
 };
 
 // default_listeners returns the built-in target's listeners, all on 127.0.0.1 with free ports:
-//   starttls         STARTTLS, public MX
+//   starttls         STARTTLS, public MX; a client certificate is asked for (optional, any is
+//                    accepted) for fingerprint relay (smtpd_tls_ask_ccert)
 //   wrapper          implicit TLS (RFC 8314), AUTH offered at once
 //   tls_required     STARTTLS required (530 before TLS)
 //   tls_unavailable  advertises STARTTLS, but its TLS is broken: 454
-//   ccert_required   STARTTLS; a client certificate is requested and required (any is accepted,
-//                    its fingerprint recorded); without one, 554 to all but QUIT
+//   ccert_required   STARTTLS; a client certificate is requested and required, and must verify
+//                    against the test CA; without one, or with an untrusted one, 554 to all but
+//                    QUIT
 //   plaintext_auth   STARTTLS, and AUTH offered before TLS (the deliberately weaker listener some
 //                    state-reset checks need)
 //   auth_required    STARTTLS, AUTH only after TLS, and MAIL before AUTH gets 530 5.7.0
 //                    (a submission-style listener)
 std::vector<listener_spec> default_listeners();
+
+// relay_client_certs_of returns the fingerprints the built-in target lists for relay
+// (reference_options::relay_client_certs): client1's certificate and public-key sha256
+// fingerprints, and the sha256 fingerprint of the self-signed certificate (a listed certificate
+// from no trusted CA). client2 is not listed. Throws std::out_of_range if one is missing.
+std::vector<std::string> relay_client_certs_of(const tls::test_pki& pki);
 
 // reference_options configures a reference_server.
 struct reference_options {

@@ -28,6 +28,10 @@ struct server_policy {
   // plaintext_auth offers and accepts AUTH before TLS (smtpd_tls_auth_only = no). Without it,
   // AUTH exists only inside TLS (RFC 4954 §4, §9).
   bool plaintext_auth = false;
+  // ask_client_cert sends a CertificateRequest in every handshake; a certificate is optional and
+  // any is accepted, so that its fingerprint can be matched against relay_client_certs
+  // (smtpd_tls_ask_ccert = yes; checks.md A7).
+  bool ask_client_cert = false;
   // require_client_cert requests a client certificate in the handshake; if none is presented,
   // every command but QUIT gets 554 5.7.0 (RFC 3207 §4.1) (smtpd_tls_req_ccert).
   bool require_client_cert = false;

@@ -307,17 +307,28 @@ effects server_session::on_tls_established(const tls_peer_info& info) {
   const bool wrapper_start = phase_ == phase::wrapper_tls;
   tls_active_ = true;
   tls_info_ = info;
-  // RFC 3207 §4.1: below the required security, refuse every command but QUIT.
-  if (config_.policy.require_client_cert && !info.client_cert_presented &&
-      !config_.faults.has(fault::accept_without_client_cert)) {
-    cert_refused_ = true;
+  // RFC 3207 §4.1: below the required security, refuse every command but QUIT: no certificate
+  // (Postfix: "No client certificate presented"), or one that does not verify against the CA
+  // file ("Client certificate not trusted").
+  if (config_.policy.require_client_cert) {
+    if (!info.client_cert_presented) {
+      cert_refused_ = !config_.faults.has(fault::accept_without_client_cert);
+    } else if (!info.client_cert_trusted) {
+      cert_refused_ = !config_.faults.has(fault::accept_untrusted_client_cert);
+    }
   }
   phase_ = phase::commands;
   if (wrapper_start) {
     greet();
   }
-  // Nothing is buffered here unless fault::execute_pipelined_after_starttls kept the plaintext.
-  consume({});
+  // Nothing is buffered here unless a fault kept the plaintext pipelined after STARTTLS.
+  std::string kept = std::move(injected_);
+  injected_.clear();
+  if (!info.client_cert_presented) {
+    discarded_plaintext_ += kept.size();
+    kept.clear();
+  }
+  consume(std::move(kept));
   return flush();
 }
 
@@ -734,7 +745,10 @@ void server_session::cmd_starttls(std::string_view argument) {
   }
   // RFC 3207 §4.2, CVE-2011-0411: plaintext pipelined after STARTTLS is discarded, never
   // executed inside TLS.
-  if (!f.has(fault::execute_pipelined_after_starttls)) {
+  if (f.has(fault::ccert_relay_keeps_injected_commands) &&
+      !f.has(fault::execute_pipelined_after_starttls)) {
+    injected_ = framer_.take_buffered();
+  } else if (!f.has(fault::execute_pipelined_after_starttls)) {
     discarded_plaintext_ += framer_.take_buffered().size();
   }
   // RFC 3207 §4.2: "The server MUST discard any knowledge obtained from the client, such as the
@@ -1061,9 +1075,14 @@ void server_session::cmd_rcpt(const protocol::command* c, std::string_view argum
   // RFC 5321 §4.1.2: a source route is accepted and ignored; relaying is judged on the final
   // mailbox alone.
   const protocol::mailbox& box = c->address->box;
-  if (!is_local_recipient(box.local_part, box.domain, box.address_literal) && !relay_permitted()) {
+  const bool local = is_local_recipient(box.local_part, box.domain, box.address_literal);
+  if (!local && !relay_permitted()) {
     reply(554, fmt::format("5.7.1 <{}>: Relay access denied", box.to_string()));
     return;
+  }
+  if (!local && config_.faults.has(fault::ccert_relay_remembers_sender) && config_.memory &&
+      client_cert_listed()) {
+    config_.memory->senders.insert(*reverse_path_);
   }
   recipients_.push_back(box.to_string());
   reply(250, "2.1.5 Ok");
@@ -1268,26 +1287,53 @@ bool server_session::is_local_recipient(const std::string& local_part, const std
 }
 
 bool server_session::relay_permitted() const {
-  // Like Postfix permit_sasl_authenticated and permit_tls_clientcerts: only inside TLS.
-  if (config_.faults.has(fault::open_relay)) {
+  const fault_set& f = config_.faults;
+  if (f.has(fault::open_relay)) {
     return true;
   }
+  if (f.has(fault::ccert_relay_remembers_sender) && config_.memory && reverse_path_ &&
+      config_.memory->senders.count(*reverse_path_) != 0) {
+    return true;
+  }
+  // Like Postfix permit_sasl_authenticated and permit_tls_clientcerts: only inside TLS
+  // (smtpd_check.c: "if (!state->tls_context) return SMTPD_CHECK_DUNNO").
   if (!tls_active_) {
     return false;
   }
   if (!auth_user_.empty()) {
     return true;
   }
-  if (!tls_info_.client_cert_presented) {
+  return client_cert_listed();
+}
+
+bool server_session::client_cert_listed() const {
+  const fault_set& f = config_.faults;
+  if (!tls_active_ || !tls_info_.client_cert_presented) {
     return false;
   }
+  if (f.has(fault::relay_any_client_cert)) {
+    return true;
+  }
+  // smtpd_check.c: "When directly checking the fingerprint, it is OK if the issuing CA is not
+  // trusted".
+  if (f.has(fault::ccert_relay_requires_trusted_ca) && !tls_info_.client_cert_trusted) {
+    return false;
+  }
+  const bool md5 = f.has(fault::md5_client_cert_fingerprints);
+  const std::string& cert = md5 ? tls_info_.client_cert_md5 : tls_info_.client_cert_sha256;
+  const std::string& key = md5 ? tls_info_.client_pubkey_md5 : tls_info_.client_pubkey_sha256;
+  // Postfix >= 2.9 checks the public-key fingerprint, then the certificate fingerprint.
+  const bool with_key = !f.has(fault::ignore_pubkey_fingerprint);
   return std::any_of(config_.relay_client_certs.begin(), config_.relay_client_certs.end(),
                      [&](const std::string& fp) {
-                       return (!tls_info_.client_cert_sha256.empty() &&
-                               iequals(fp, tls_info_.client_cert_sha256)) ||
-                              (!tls_info_.client_pubkey_sha256.empty() &&
-                               iequals(fp, tls_info_.client_pubkey_sha256));
+                       return (with_key && !key.empty() && iequals(fp, key)) ||
+                              (!cert.empty() && iequals(fp, cert));
                      });
+}
+
+bool requests_client_cert(const server_policy& policy, const fault_set& faults) {
+  return policy.require_client_cert ||
+         (policy.ask_client_cert && !faults.has(fault::skip_client_cert_request));
 }
 
 std::string server_session::ehlo_reply() const {

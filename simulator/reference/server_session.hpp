@@ -12,7 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,6 +60,21 @@ struct tls_peer_info {
   bool client_cert_presented = false;
   std::string client_cert_sha256;    // colon hex, upper case (Postfix form); "" if none
   std::string client_pubkey_sha256;  // fingerprint of the SubjectPublicKeyInfo; "" if none
+  std::string client_cert_md5;       // the same two in md5 (fault::md5_client_cert_fingerprints)
+  std::string client_pubkey_md5;
+  // client_cert_trusted: the certificate verified against the listener's CA file.
+  bool client_cert_trusted = false;
+};
+
+// requests_client_cert says whether a listener's handshakes carry a CertificateRequest: when it
+// asks for or requires a client certificate (fault::skip_client_cert_request drops the request
+// where it is only asked for).
+bool requests_client_cert(const server_policy& policy, const fault_set& faults);
+
+// relay_memory is shared by the sessions of one server: the reverse-paths that relayed under a
+// listed client certificate (used only by fault::ccert_relay_remembers_sender).
+struct relay_memory {
+  std::set<std::string> senders;
 };
 
 // delivered_message is one accepted message, handed to the sink.
@@ -123,6 +140,8 @@ struct session_config {
   // relay_client_certs are sha256 fingerprints (certificate or public key, colon hex) of client
   // certificates allowed to relay (Postfix relay_clientcerts / permit_tls_clientcerts).
   std::vector<std::string> relay_client_certs;
+  // memory is shared by the server's sessions (fault::ccert_relay_remembers_sender); may be null.
+  std::shared_ptr<relay_memory> memory;
   std::string peer_ip = "127.0.0.1";  // for the Received header's TCP-info
   std::uint64_t connection_id = 0;    // makes queue IDs unique across sessions
   // now is the clock for the Received date; empty means std::chrono::system_clock::now.
@@ -221,6 +240,7 @@ class server_session {
   bool is_local_recipient(const std::string& local_part, const std::string& domain,
                           bool address_literal) const;
   bool relay_permitted() const;
+  bool client_cert_listed() const;
   std::string ehlo_reply() const;
   std::string received_header(const std::string& queue_id, const std::string& protocol) const;
   std::string protocol_word() const;
@@ -253,7 +273,10 @@ class server_session {
 
   bool tls_active_ = false;
   tls_peer_info tls_info_;
-  bool cert_refused_ = false;  // require_client_cert and none presented
+  bool cert_refused_ = false;  // require_client_cert and none (or an untrusted one) presented
+  // injected_ holds the plaintext pipelined after STARTTLS under
+  // fault::ccert_relay_keeps_injected_commands, until the handshake shows a client certificate.
+  std::string injected_;
 
   std::size_t errors_ = 0;
   std::size_t discarded_plaintext_ = 0;

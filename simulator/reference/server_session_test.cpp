@@ -1,6 +1,7 @@
 #include "simulator/reference/server_session.hpp"
 
 #include <chrono>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -108,7 +109,17 @@ tls_peer_info tls13(bool with_cert = false) {
     info.client_cert_presented = true;
     info.client_cert_sha256 = "AA:BB:CC";
     info.client_pubkey_sha256 = "DD:EE:FF";
+    info.client_cert_md5 = "11:22";
+    info.client_pubkey_md5 = "33:44";
+    info.client_cert_trusted = true;
   }
+  return info;
+}
+
+// untrusted is a presented client certificate that does not verify against the CA file.
+tls_peer_info untrusted() {
+  tls_peer_info info = tls13(true);
+  info.client_cert_trusted = false;
   return info;
 }
 
@@ -523,6 +534,147 @@ TEST(ServerSession, ListedClientCertificateMayRelay) {
   p.starttls(tls13(true));
   p.send("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
   EXPECT_EQ(p.send("RCPT TO:<friend@foreign.test>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client-certificate relay (checks.md A7) and its faults
+
+// rcpt_reply runs STARTTLS with `info` on a fresh session listing `listed`, then MAIL and a
+// foreign RCPT; it returns the RCPT reply.
+std::string rcpt_reply(const tls_peer_info& info, std::vector<std::string> listed,
+                       fault_set faults = {}) {
+  session_config config = make_config(listener_kind::starttls, {}, faults);
+  config.relay_client_certs = std::move(listed);
+  peer p = after_ehlo(config);
+  p.starttls(info);
+  p.send("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+  return p.send("RCPT TO:<friend@foreign.test>\r\n");
+}
+
+const std::string relay_ok = "250 2.1.5 Ok\r\n";
+const std::string relay_denied = "554 5.7.1 <friend@foreign.test>: Relay access denied\r\n";
+
+TEST(ServerSessionCcert, CertificateFingerprintPermitsRelay) {
+  EXPECT_EQ(rcpt_reply(tls13(true), {"AA:BB:CC"}), relay_ok);
+}
+
+TEST(ServerSessionFault, Md5ClientCertFingerprints) {
+  const fault_set md5 = {fault::md5_client_cert_fingerprints};
+  EXPECT_EQ(rcpt_reply(tls13(true), {"AA:BB:CC"}, md5), relay_denied);
+  EXPECT_EQ(rcpt_reply(tls13(true), {"DD:EE:FF"}, md5), relay_denied);
+  EXPECT_EQ(rcpt_reply(tls13(true), {"11:22"}, md5), relay_ok);
+}
+
+TEST(ServerSessionCcert, PublicKeyFingerprintPermitsRelay) {
+  EXPECT_EQ(rcpt_reply(tls13(true), {"DD:EE:FF"}), relay_ok);
+}
+
+TEST(ServerSessionFault, IgnorePubkeyFingerprint) {
+  const fault_set f = {fault::ignore_pubkey_fingerprint};
+  EXPECT_EQ(rcpt_reply(tls13(true), {"DD:EE:FF"}, f), relay_denied);
+  EXPECT_EQ(rcpt_reply(tls13(true), {"AA:BB:CC"}, f), relay_ok);
+}
+
+TEST(ServerSessionCcert, UntrustedListedCertificateMayRelay) {
+  EXPECT_EQ(rcpt_reply(untrusted(), {"AA:BB:CC"}), relay_ok);
+}
+
+TEST(ServerSessionFault, CcertRelayRequiresTrustedCa) {
+  const fault_set f = {fault::ccert_relay_requires_trusted_ca};
+  EXPECT_EQ(rcpt_reply(untrusted(), {"AA:BB:CC"}, f), relay_denied);
+  EXPECT_EQ(rcpt_reply(tls13(true), {"AA:BB:CC"}, f), relay_ok);
+}
+
+TEST(ServerSessionCcert, UnlistedCertificateIsDenied) {
+  EXPECT_EQ(rcpt_reply(tls13(true), {"01:02"}), relay_denied);
+}
+
+TEST(ServerSessionFault, RelayAnyClientCert) {
+  const fault_set f = {fault::relay_any_client_cert};
+  EXPECT_EQ(rcpt_reply(tls13(true), {"01:02"}, f), relay_ok);
+  EXPECT_EQ(rcpt_reply(tls13(false), {"01:02"}, f), relay_denied);
+}
+
+TEST(ServerSessionCcert, UntrustedRequiredCertificateRefusesAllButQuit) {
+  peer p = after_ehlo(
+      make_config(listener_kind::starttls, policy_with(&server_policy::require_client_cert)));
+  p.starttls(untrusted());
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            "554 5.7.0 Command refused due to lack of security\r\n");
+  EXPECT_EQ(p.send("QUIT\r\n"), "221 2.0.0 Bye\r\n");
+}
+
+TEST(ServerSessionFault, AcceptUntrustedClientCert) {
+  peer p = after_ehlo(make_config(listener_kind::starttls,
+                                  policy_with(&server_policy::require_client_cert),
+                                  {fault::accept_untrusted_client_cert}));
+  p.starttls(untrusted());
+  EXPECT_EQ(p.send("EHLO client.test\r\n"),
+            ehlo_text("client.test", with(base_extensions, {"AUTH PLAIN LOGIN CRAM-MD5"})));
+}
+
+// relay_then_plaintext relays a@x.test under a listed certificate, then tries the same sender
+// in plaintext on a second session of the same server; returns the plaintext RCPT reply.
+std::string relay_then_plaintext(fault_set faults) {
+  session_config config = make_config(listener_kind::starttls, {}, faults);
+  config.relay_client_certs = {"AA:BB:CC"};
+  config.memory = std::make_shared<relay_memory>();
+  peer first = after_ehlo(config);
+  first.starttls(tls13(true));
+  first.send("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+  EXPECT_EQ(first.send("RCPT TO:<friend@foreign.test>\r\n"), relay_ok);
+  peer second = after_ehlo(config);
+  second.send("RSET\r\nMAIL FROM:<b@x.test>\r\n");
+  EXPECT_EQ(second.send("RCPT TO:<friend@foreign.test>\r\n"), relay_denied);
+  second.send("RSET\r\nMAIL FROM:<a@x.test>\r\n");
+  return second.send("RCPT TO:<friend@foreign.test>\r\n");
+}
+
+TEST(ServerSessionCcert, PlaintextNeverRelaysForACertificateSender) {
+  EXPECT_EQ(relay_then_plaintext({}), relay_denied);
+}
+
+TEST(ServerSessionFault, CcertRelayRemembersSender) {
+  EXPECT_EQ(relay_then_plaintext({fault::ccert_relay_remembers_sender}), relay_ok);
+}
+
+const std::string injected_after_starttls =
+    "STARTTLS\r\nEHLO evil.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<friend@foreign.test>\r\n";
+
+TEST(ServerSessionCcert, InjectedCommandsAreDiscardedEvenWithACertificate) {
+  session_config config = make_config();
+  config.relay_client_certs = {"AA:BB:CC"};
+  peer p = after_ehlo(config);
+  EXPECT_EQ(p.send(injected_after_starttls), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(p.tls_up(tls13(true)), "");
+  EXPECT_GT(p.session().discarded_plaintext(), 0U);
+}
+
+TEST(ServerSessionFault, CcertRelayKeepsInjectedCommands) {
+  session_config config = make_config();
+  config.relay_client_certs = {"AA:BB:CC"};
+  config.faults = {fault::ccert_relay_keeps_injected_commands};
+  peer kept = after_ehlo(config);
+  kept.send(injected_after_starttls);
+  const std::string replies = kept.tls_up(tls13(true));
+  EXPECT_NE(replies.find(relay_ok), std::string::npos) << replies;
+  // Without a certificate the plaintext is still discarded.
+  peer no_cert = after_ehlo(config);
+  no_cert.send(injected_after_starttls);
+  EXPECT_EQ(no_cert.tls_up(tls13(false)), "");
+}
+
+TEST(ServerSessionCcert, CertificateRequestFollowsThePolicy) {
+  EXPECT_FALSE(requests_client_cert({}, {}));
+  EXPECT_TRUE(requests_client_cert(policy_with(&server_policy::ask_client_cert), {}));
+  EXPECT_TRUE(requests_client_cert(policy_with(&server_policy::require_client_cert), {}));
+}
+
+TEST(ServerSessionFault, SkipClientCertRequest) {
+  const fault_set f = {fault::skip_client_cert_request};
+  EXPECT_FALSE(requests_client_cert(policy_with(&server_policy::ask_client_cert), f));
+  // A required certificate is still asked for.
+  EXPECT_TRUE(requests_client_cert(policy_with(&server_policy::require_client_cert), f));
 }
 
 TEST(ServerSession, HundredAndFirstRecipientIs452) {

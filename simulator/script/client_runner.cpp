@@ -181,7 +181,8 @@ std::string observation::describe() const {
     case match_kind::connect_failed:
       return "could not connect: " + error;
     case match_kind::handshake_ok:
-      return "TLS handshake completed";
+      return cert_requested ? "TLS handshake completed; the server sent a CertificateRequest"
+                            : "TLS handshake completed";
     case match_kind::handshake_failed:
       out = "TLS handshake failed";
       if (!error.empty()) {
@@ -254,7 +255,15 @@ bool matches(const matcher& m, const observation& o) {
       if (o.kind != match_kind::handshake_failed) {
         return false;
       }
+      if (m.cert_requested && *m.cert_requested != o.cert_requested) {
+        return false;
+      }
       return !m.peer_plaintext || *m.peer_plaintext == o.peer_plaintext;
+    case match_kind::handshake_ok:
+      if (o.kind != match_kind::handshake_ok) {
+        return false;
+      }
+      return !m.cert_requested || *m.cert_requested == o.cert_requested;
     case match_kind::delivered:
       if (o.kind != match_kind::delivered) {
         return false;
@@ -263,7 +272,6 @@ bool matches(const matcher& m, const observation& o) {
              std::any_of(o.messages.begin(), o.messages.end(), [&](const std::string& msg) {
                return protocol::icontains(msg, *m.text_contains);
              });
-    case match_kind::handshake_ok:
     case match_kind::connected:
     case match_kind::connect_failed:
     case match_kind::not_delivered:
@@ -437,6 +445,9 @@ action client_runner::begin_step() {
       p = p.merged_over(target_.tls_defaults);
       if (p.sni) {
         p.sni = substitute(*p.sni, target_.vars);
+      }
+      if (p.client_cert) {
+        p.client_cert = substitute(*p.client_cert, target_.vars);
       }
       waiting_ = wait::handshake;
       return action{action::kind::tls_handshake, {}, {}, timeout, std::move(p)};
@@ -668,6 +679,7 @@ action client_runner::resume(const io_result& r) {
     case wait::handshake: {
       if (r.tls) {
         out_.tls.push_back(*r.tls);
+        obs_.cert_requested = r.tls->client_cert_requested;
       }
       if (r.k == io_result::kind::ok) {
         tls_active_ = true;

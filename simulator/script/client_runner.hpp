@@ -97,6 +97,7 @@ struct observation {
   bool clean_close = false;
   bool tls = false;             // the step ran inside TLS
   bool peer_plaintext = false;  // handshake_failed: the peer sent SMTP text instead of TLS
+  bool cert_requested = false;  // handshake_ok / handshake_failed: a CertificateRequest came
   std::string error;
   std::chrono::milliseconds elapsed{0};
   std::vector<std::string> answered;  // parallel to replies: the command each one answered

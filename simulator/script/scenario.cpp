@@ -226,6 +226,9 @@ std::string matcher::describe() const {
   if (peer_plaintext) {
     out += *peer_plaintext ? " (peer sent plaintext SMTP)" : " (peer did not send plaintext)";
   }
+  if (cert_requested) {
+    out += *cert_requested ? " with a CertificateRequest" : " without a CertificateRequest";
+  }
   return out;
 }
 
@@ -296,6 +299,11 @@ std::vector<std::string> scenario::variables() const {
     }
     if (s.tls.sni) {
       for (auto& n : placeholders(*s.tls.sni)) {
+        add_unique(names, n);
+      }
+    }
+    if (s.tls.client_cert) {
+      for (auto& n : placeholders(*s.tls.client_cert)) {
         add_unique(names, n);
       }
     }

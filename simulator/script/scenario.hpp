@@ -73,8 +73,10 @@ struct tls_params {
   std::optional<std::string> sni;          // "" sends no SNI; ${server_name} allowed
   std::optional<std::string> min_version;  // "1.0" .. "1.3"
   std::optional<std::string> max_version;
-  std::optional<std::string> client_cert;  // a PKI certificate name, e.g. "client1"
-  std::optional<std::string> ciphers;      // OpenSSL cipher list for TLS <= 1.2
+  // client_cert is a PKI certificate name, e.g. "client1"; placeholders allowed
+  // ("${ccert_listed}-reissued").
+  std::optional<std::string> client_cert;
+  std::optional<std::string> ciphers;  // OpenSSL cipher list for TLS <= 1.2
 
   // merged_over returns *this with empty fields taken from `base`.
   tls_params merged_over(const tls_params& base) const;
@@ -120,6 +122,9 @@ struct matcher {
   std::optional<std::string> esc_class;     // enhanced status code, e.g. "5.7.0"; "x" wildcards
   std::optional<bool> tls;                  // the observation happened inside TLS or not
   std::optional<bool> peer_plaintext;       // handshake_failed: the peer sent SMTP text, not TLS
+  // cert_requested: handshake_ok / handshake_failed: the server sent (true) or did not send
+  // (false) a CertificateRequest (ccert.ask-controls-request).
+  std::optional<bool> cert_requested;
 
   // describe renders the condition for evidence, e.g. "reply 5xx multiline".
   std::string describe() const;

@@ -1,9 +1,15 @@
 #include "tests/support/loopback.hpp"
 
 #include <memory>
+#include <string>
 #include <variant>
 
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
 #include "simulator/reference/reference_server.hpp"
+#include "simulator/tls/openssl_util.hpp"
+#include "simulator/tls/pki.hpp"
 
 namespace smtpsim::testing {
 
@@ -13,6 +19,36 @@ using script::io_result;
 namespace {
 
 constexpr const char* password = "loopback-password";
+
+// shared_pki is generated once per process: the client certificates the scenarios name.
+const tls::test_pki& shared_pki() {
+  static const tls::test_pki pki = tls::make_test_pki();
+  return pki;
+}
+
+// verifies_against_ca says whether `cert` (with its chain) verifies against the test CA, as the
+// reference server's verify callback records it.
+bool verifies_against_ca(const tls::issued_cert& cert) {
+  const auto ca = tls::read_certs_pem(shared_pki().ca_pem());
+  const auto chain = tls::read_certs_pem(cert.chain_pem.empty() ? cert.cert_pem : cert.chain_pem);
+  if (ca.empty() || chain.empty()) {
+    return false;
+  }
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      &X509_STORE_CTX_free);
+  tls::x509_stack_ptr untrusted(sk_X509_new_null());
+  if (!store || !ctx || !untrusted || X509_STORE_add_cert(store.get(), ca.front().get()) != 1) {
+    return false;
+  }
+  for (std::size_t i = 1; i < chain.size(); ++i) {
+    sk_X509_push(untrusted.get(), chain[i].get());  // borrowed: `chain` outlives the check
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), chain.front().get(), untrusted.get()) != 1) {
+    return false;
+  }
+  return X509_verify_cert(ctx.get()) == 1;
+}
 
 // server_end is the server side of one simulated connection.
 class server_end {
@@ -54,8 +90,9 @@ class server_end {
     }
   }
 
-  // client_handshake: the client starts TLS. Returns true if the server was expecting it.
-  bool client_handshake(bool with_cert) {
+  // client_handshake: the client starts TLS, presenting `cert` if it is set and the server asks
+  // for one. Returns true if the server was expecting it.
+  bool client_handshake(const tls::issued_cert* cert) {
     client_waits();
     // Plaintext still queued towards the client would be read as the ServerHello: the handshake
     // fails, as it does on a socket.
@@ -65,10 +102,16 @@ class server_end {
     awaiting_tls_ = false;
     reference::tls_peer_info info;
     info.version = "TLSv1.3";
-    info.client_cert_presented = with_cert;
-    if (with_cert) {
-      info.client_cert_sha256 = "AA:BB";
-      info.client_pubkey_sha256 = "CC:DD";
+    cert_requested_ =
+        reference::requests_client_cert(session_.config().policy, session_.config().faults);
+    cert_sent_ = cert != nullptr && cert_requested_;
+    info.client_cert_presented = cert_sent_;
+    if (cert_sent_) {
+      info.client_cert_sha256 = cert->fingerprints.cert_sha256;
+      info.client_pubkey_sha256 = cert->fingerprints.pubkey_sha256;
+      info.client_cert_md5 = cert->fingerprints.cert_md5;
+      info.client_pubkey_md5 = cert->fingerprints.pubkey_md5;
+      info.client_cert_trusted = verifies_against_ca(*cert);
     }
     tls_ = true;
     apply(session_.on_tls_established(info));
@@ -86,6 +129,8 @@ class server_end {
   bool clean_close() const { return clean_close_; }
   bool tls() const { return tls_; }
   bool awaiting_tls() const { return awaiting_tls_; }
+  bool cert_requested() const { return cert_requested_; }
+  bool cert_sent() const { return cert_sent_; }
 
  private:
   void apply(const reference::effects& fx) {
@@ -118,12 +163,16 @@ class server_end {
   bool tls_ = false;
   bool closed_ = false;
   bool clean_close_ = false;
+  bool cert_requested_ = false;
+  bool cert_sent_ = false;
 };
 
 }  // namespace
 
 loopback::loopback(reference::fault_set faults) {
   std::uint64_t id = 0;
+  // One memory for the whole loopback, as one reference_server shares it between listeners.
+  const auto memory = std::make_shared<reference::relay_memory>();
   for (const auto& l : reference::default_listeners()) {
     reference::session_config cfg;
     cfg.listener_name = l.name;
@@ -132,6 +181,8 @@ loopback::loopback(reference::fault_set faults) {
     cfg.faults = faults | l.faults;
     cfg.login = reference::credentials{"alice@mx.test", password};
     cfg.connection_id = ++id;
+    cfg.relay_client_certs = reference::relay_client_certs_of(shared_pki());
+    cfg.memory = memory;
     listeners_[l.name] = cfg;
   }
 }
@@ -141,7 +192,7 @@ script::target_view loopback::target_view(const std::string& case_token) const {
   for (const auto& [name, cfg] : listeners_) {
     v.listeners.insert(name);
   }
-  v.traits = {"public_mx", "sink"};
+  v.traits = {"public_mx", "sink", "ccert_asked", "relay_restricted", "ccert_pubkey_listed"};
   v.vars = {{"local_rcpt", "postmaster@mx.test"},
             {"local_domain", "mx.test"},
             {"foreign_rcpt", "victim@foreign.test"},
@@ -149,6 +200,9 @@ script::target_view loopback::target_view(const std::string& case_token) const {
             {"auth_password", password},
             // base64("\0alice@mx.test\0loopback-password")
             {"auth_plain", "AGFsaWNlQG14LnRlc3QAbG9vcGJhY2stcGFzc3dvcmQ="},
+            {"ccert_listed", "client1"},
+            {"ccert_unlisted", "client2"},
+            {"ccert_untrusted_listed", "self-signed"},
             {"case_token", case_token}};
   v.tls_defaults.sni = "mx.test";
   return v;
@@ -156,7 +210,7 @@ script::target_view loopback::target_view(const std::string& case_token) const {
 
 script::case_outcome loopback::run(const script::scenario_case& c,
                                    std::optional<injected_failure> inject, std::size_t* actions) {
-  script::client_runner runner(c, target_view());
+  script::client_runner runner(c, target_view("loopback-token-" + std::to_string(++runs_)));
   auto now = script::clock::time_point{} + std::chrono::hours(1);
   std::unique_ptr<server_end> server;
   std::size_t n = 0;
@@ -198,10 +252,23 @@ script::case_outcome loopback::run(const script::scenario_case& c,
         break;
       }
       case action::kind::tls_handshake: {
-        const bool ok = server && server->client_handshake(a.tls.client_cert.has_value());
+        const tls::issued_cert* cert = nullptr;
+        if (a.tls.client_cert) {
+          const auto& certs = shared_pki().certs;
+          const auto it = certs.find(*a.tls.client_cert);
+          if (it == certs.end()) {
+            r.k = io_result::kind::error;
+            r.error = "no client certificate named " + *a.tls.client_cert;
+            break;
+          }
+          cert = &it->second;
+        }
+        const bool ok = server && server->client_handshake(cert);
         script::tls_facts f;
         if (ok) {
           f.established = true;
+          f.client_cert_requested = server->cert_requested();
+          f.client_cert_sent = server->cert_sent();
           f.version = "TLSv1.3";
           f.cipher = "TLS_AES_128_GCM_SHA256";
         } else {

@@ -30,7 +30,8 @@ class loopback {
   // target_view describes the loopback target (listeners, traits, vars) for a runner.
   script::target_view target_view(const std::string& case_token = "loopback-token") const;
 
-  // run plays one case to its end and returns the outcome; `actions` (if given) receives the
+  // run plays one case to its end (its ${case_token} is "loopback-token-N" for the N-th run)
+  // and returns the outcome; `actions` (if given) receives the
   // number of actions the runner asked for.
   script::case_outcome run(const script::scenario_case& c,
                            std::optional<injected_failure> inject = std::nullopt,
@@ -39,6 +40,7 @@ class loopback {
  private:
   std::map<std::string, reference::session_config> listeners_;
   std::vector<std::string> delivered_;
+  std::size_t runs_ = 0;  // makes each case's ${case_token} unique, as a real run does
 };
 
 }  // namespace smtpsim::testing
