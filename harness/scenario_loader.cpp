@@ -788,6 +788,11 @@ class scenario_parser {
                       "esc",
                       "tls",
                       "peer_plaintext",
+                      "alert",
+                      "chain_complete",
+                      "name_matches",
+                      "cert_current",
+                      "purpose_sslserver",
                       "verdict",
                       "reason",
                       "then"});
@@ -897,6 +902,30 @@ class scenario_parser {
         r_.fail(ptr + "/peer_plaintext", "expected true or false, with handshake_failed");
       }
       oc.match.peer_plaintext = j["peer_plaintext"].get<bool>();
+    }
+    if (j.contains("alert")) {
+      const std::string alert = r_.string_at(j["alert"], ptr + "/alert");
+      if (oc.match.kind != match_kind::handshake_failed || alert.empty() ||
+          !std::all_of(alert.begin(), alert.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) {
+        r_.fail(ptr + "/alert",
+                "expected a TLS alert name such as \"unrecognized_name\", with handshake_failed");
+      }
+      oc.match.alert = alert;
+    }
+    // checks.md A10: the server certificate checks (simulator/tls/cert_check.hpp).
+    for (auto [key, member] :
+         {std::pair{"chain_complete", &script::matcher::chain_complete},
+          std::pair{"name_matches", &script::matcher::name_matches},
+          std::pair{"cert_current", &script::matcher::cert_current},
+          std::pair{"purpose_sslserver", &script::matcher::purpose_sslserver}}) {
+      if (!j.contains(key)) {
+        continue;
+      }
+      if (oc.match.kind != match_kind::handshake_ok || !j[key].is_boolean()) {
+        r_.fail(ptr + "/" + key, "expected true or false, with handshake_ok");
+      }
+      oc.match.*member = j[key].get<bool>();
     }
     if (j.contains("verdict")) {
       const std::string v = r_.string_at(j["verdict"], ptr + "/verdict");

@@ -212,6 +212,31 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "ehlo_keyword_first, if set, causes the server to put its first extension keyword "
      "(`250-PIPELINING`) on the first line of its EHLO reply, before the line with its domain "
      "(RFC 5321 §4.1.1.1 ehlo-ok-rsp)."},
+    {fault::accept_legacy_tls, "accept_legacy_tls",
+     "accept_legacy_tls, if set, causes the server to negotiate TLS 1.0 and TLS 1.1 on every "
+     "listener, submission included (RFC 8996, RFC 8997: TLS 1.2 is the floor)."},
+    {fault::send_leaf_without_chain, "send_leaf_without_chain",
+     "send_leaf_without_chain, if set, causes the server to send its leaf certificate without "
+     "the intermediate CA that issued it, so a client with only the roots cannot build the "
+     "chain (Postfix TLS_README: leaf first, then the issuing CAs)."},
+    {fault::serve_expired_cert, "serve_expired_cert",
+     "serve_expired_cert, if set, causes the server to present the test PKI's `expired` "
+     "certificate, whose validity ended in the past (RFC 8461 §4.2)."},
+    {fault::serve_wrong_name_cert, "serve_wrong_name_cert",
+     "serve_wrong_name_cert, if set, causes the server to present the test PKI's `wrong-name` "
+     "certificate, issued for wrong-name.test only (RFC 7817, RFC 3207 §4.1)."},
+    {fault::serve_client_auth_only_cert, "serve_client_auth_only_cert",
+     "serve_client_auth_only_cert, if set, causes the server to present the test PKI's "
+     "`client-auth-only` certificate, whose extended key usage is clientAuth only, so it fails "
+     "`openssl verify -purpose sslserver`."},
+    {fault::abort_on_unknown_sni, "abort_on_unknown_sni",
+     "abort_on_unknown_sni, if set, causes the server to abort the handshake with a fatal "
+     "unrecognized_name alert when the client's SNI is not one of its names, instead of "
+     "continuing with the default chain (postconf smtp_tls_servername)."},
+    {fault::abort_without_sni, "abort_without_sni",
+     "abort_without_sni, if set, causes the server to abort the handshake with a fatal "
+     "unrecognized_name alert when the ClientHello carries no SNI, as Postfix's own client sends "
+     "by default."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

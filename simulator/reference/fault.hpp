@@ -76,10 +76,17 @@ enum class fault : std::uint8_t {
   sync_error_on_auth_initial_response,
   middlebox_masks_starttls,
   ehlo_keyword_first,
+  accept_legacy_tls,
+  send_leaf_without_chain,
+  serve_expired_cert,
+  serve_wrong_name_cert,
+  serve_client_auth_only_cert,
+  abort_on_unknown_sni,
+  abort_without_sni,
 };
 
 // fault_count is the number of enumerators of `fault`.
-inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::ehlo_keyword_first) + 1;
+inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::abort_without_sni) + 1;
 
 // fault_info is one row of the fault catalogue: the fault, its snake_case name and the sentence
 // "<name>, if set, causes the server to ...".

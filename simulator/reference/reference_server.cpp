@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "simulator/reference/server_tls.hpp"
 #include "simulator/tls/context.hpp"
 #include "simulator/tls/fingerprint.hpp"
 
@@ -101,11 +102,20 @@ tls_peer_info peer_info(SSL* ssl) {
   return info;
 }
 
+// server_names are the names the server answers to in SNI: its host name and local domains.
+std::vector<std::string> server_names(const reference_options& o) {
+  std::vector<std::string> names = o.local_domains;
+  names.push_back(o.hostname);
+  return names;
+}
+
 // listener_state is one bound listener.
 struct listener_state {
   listener_spec spec;
   fault_set faults;
   std::shared_ptr<ssl::context> tls;  // null: the listener has no usable TLS
+  // sni: installed in `tls` (its callback argument); outlives every connection (stop()).
+  std::unique_ptr<sni_policy> sni;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::uint16_t port = 0;
 };
@@ -519,13 +529,27 @@ void reference_server::start() {
     l->spec = spec;
     l->faults = o.faults | spec.faults;
     if (spec.kind != listener_kind::plaintext && spec.policy.tls_available) {
+      const server_tls_plan plan = plan_server_tls(l->faults);
       tls::tls_config config;
       config.cert_chain_pem = chain;
       config.key_pem = key;
+      if (uses_own_certificate(plan)) {
+        if (!o.pki) {
+          o.pki = tls::make_test_pki();
+        }
+        server_identity identity = identity_for(plan, *o.pki);
+        config.cert_chain_pem = std::move(identity.chain_pem);
+        config.key_pem = std::move(identity.key_pem);
+      }
+      config.min_version = plan.legacy_tls ? tls::tls_version::tls1_0 : tls::tls_version::tls1_2;
       // Request a certificate and accept any (its fingerprint is recorded); a missing one is
       // answered by the session with 554 (RFC 3207 §4.1) rather than a failed handshake.
       config.request_client_cert = spec.policy.require_client_cert;
       l->tls = std::make_shared<ssl::context>(tls::make_server_context(config));
+      l->sni = std::make_unique<sni_policy>(plan, server_names(o));
+      if (l->sni->needed()) {
+        l->sni->install(l->tls->native_handle());
+      }
     }
     error_code ec;
     const asio::ip::address address = asio::ip::make_address(spec.address, ec);

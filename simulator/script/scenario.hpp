@@ -67,6 +67,9 @@ struct tls_params {
   std::optional<std::string> max_version;
   std::optional<std::string> client_cert;  // a PKI certificate name, e.g. "client1"
   std::optional<std::string> ciphers;      // OpenSSL cipher list for TLS <= 1.2
+  // cert_name: internal (not in scenario files), the name the server's certificate is checked
+  // against: the target's server name, whatever SNI the step sends (tls.sni-unknown-name).
+  std::optional<std::string> cert_name;
 
   // merged_over returns *this with empty fields taken from `base`.
   tls_params merged_over(const tls_params& base) const;
@@ -112,6 +115,12 @@ struct matcher {
   std::optional<std::string> esc_class;     // enhanced status code, e.g. "5.7.0"; "x" wildcards
   std::optional<bool> tls;                  // the observation happened inside TLS or not
   std::optional<bool> peer_plaintext;       // handshake_failed: the peer sent SMTP text, not TLS
+  std::optional<std::string> alert;         // handshake_failed: the fatal alert received
+  // handshake_ok: the server's certificates pass (true) / fail (false) this check (cert_checks).
+  std::optional<bool> chain_complete;
+  std::optional<bool> name_matches;
+  std::optional<bool> cert_current;
+  std::optional<bool> purpose_sslserver;
 
   // describe renders the condition for evidence, e.g. "reply 5xx multiline".
   std::string describe() const;

@@ -4,6 +4,9 @@
 #include <variant>
 
 #include "simulator/reference/reference_server.hpp"
+#include "simulator/reference/server_tls.hpp"
+#include "simulator/tls/cert_check.hpp"
+#include "simulator/tls/pki.hpp"
 
 namespace smtpsim::testing {
 
@@ -14,11 +17,20 @@ namespace {
 
 constexpr const char* password = "loopback-password";
 
+// shared_pki is one test PKI for every loopback: generating it costs more than a whole case.
+const tls::test_pki& shared_pki() {
+  static const tls::test_pki pki = tls::make_test_pki();
+  return pki;
+}
+
+// minor_version maps "1.0".."1.3" to 0..3 (the scenario loader accepts no other value).
+int minor_version(const std::string& v) { return v.size() == 3 ? v[2] - '0' : 3; }
+
 // server_end is the server side of one simulated connection.
 class server_end {
  public:
   server_end(const reference::session_config& cfg, std::vector<std::string>& delivered)
-      : session_(cfg), delivered_(delivered) {}
+      : session_(cfg), faults_(cfg.faults), delivered_(delivered) {}
 
   void connect() { apply(session_.on_connect()); }
 
@@ -54,17 +66,49 @@ class server_end {
     }
   }
 
-  // client_handshake: the client starts TLS. Returns true if the server was expecting it.
-  bool client_handshake(bool with_cert) {
+  // handshake is how a simulated handshake ended: `facts` (established or not), and on failure
+  // the reason and what the server queued for the client.
+  struct handshake {
+    bool ok = false;
+    std::string error;
+    script::tls_facts facts;
+  };
+
+  // client_handshake: the client starts TLS with `p`. It completes if the server was expecting
+  // it and its TLS plan (server_tls.hpp: protocol floor, SNI policy) accepts the ClientHello; the
+  // server's certificates then come from the shared test PKI, checked as the client engine
+  // checks them.
+  handshake client_handshake(const script::tls_params& p) {
     client_waits();
+    handshake out;
     // Plaintext still queued towards the client would be read as the ServerHello: the handshake
     // fails, as it does on a socket.
     if (!awaiting_tls_ || closed_ || !outbox_.empty()) {
-      return false;
+      out.error = "the server did not start TLS";
+      return out;
     }
     awaiting_tls_ = false;
+    const reference::server_tls_plan plan = reference::plan_server_tls(faults_);
+    const int version = minor_version(p.max_version.value_or("1.3"));
+    std::string refusal;
+    if (version < (plan.legacy_tls ? 0 : 2)) {
+      out.facts.alert_received = "protocol_version";
+      refusal =
+          "the server's protocol floor is above the client's TLS 1." + std::to_string(version);
+    } else if (auto why =
+                   reference::sni_refusal(plan, p.sni.value_or(""), {"mx.test", "localhost"})) {
+      out.facts.alert_received = "unrecognized_name";
+      refusal = *why;
+    }
+    if (!refusal.empty()) {
+      out.error = refusal + " (alert sent: " + out.facts.alert_received + ")";
+      apply(session_.on_tls_failed(refusal, {}));
+      closed_ = true;
+      return out;
+    }
     reference::tls_peer_info info;
-    info.version = "TLSv1.3";
+    info.version = "TLSv1." + std::to_string(version);
+    const bool with_cert = p.client_cert.has_value();
     info.client_cert_presented = with_cert;
     if (with_cert) {
       info.client_cert_sha256 = "AA:BB";
@@ -72,7 +116,15 @@ class server_end {
     }
     tls_ = true;
     apply(session_.on_tls_established(info));
-    return true;
+    const tls::test_pki& pki = shared_pki();
+    out.ok = true;
+    out.facts.established = true;
+    out.facts.version = version == 0 ? "TLSv1" : info.version;
+    out.facts.cipher = "TLS_AES_128_GCM_SHA256";
+    out.facts.certs = tls::der_chain(reference::identity_for(plan, pki).chain_pem);
+    out.facts.checks =
+        tls::check_server_certs(out.facts.certs, pki.ca_pem(), p.cert_name.value_or(""));
+    return out;
   }
 
   void client_closes() { closed_ = true; }
@@ -109,6 +161,7 @@ class server_end {
   }
 
   reference::server_session session_;
+  reference::fault_set faults_;
   std::vector<std::string>& delivered_;
   std::string outbox_;
   std::string window_;
@@ -198,21 +251,20 @@ script::case_outcome loopback::run(const script::scenario_case& c,
         break;
       }
       case action::kind::tls_handshake: {
-        const bool ok = server && server->client_handshake(a.tls.client_cert.has_value());
-        script::tls_facts f;
-        if (ok) {
-          f.established = true;
-          f.version = "TLSv1.3";
-          f.cipher = "TLS_AES_128_GCM_SHA256";
+        if (server) {
+          auto h = server->client_handshake(a.tls);
+          r.tls = h.facts;
+          if (!h.ok) {
+            r.k = io_result::kind::error;
+            r.error = h.error;
+            r.peer_bytes = server->take_output();
+            server->client_closes();
+          }
         } else {
           r.k = io_result::kind::error;
           r.error = "the server did not start TLS";
-          r.peer_bytes = server ? server->take_output() : std::string();
-          if (server) {
-            server->client_closes();
-          }
+          r.tls = script::tls_facts{};
         }
-        r.tls = f;
         break;
       }
       case action::kind::tls_shutdown:
