@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "simulator/reference/reference_server.hpp"
+#include "simulator/reference/server_tls.hpp"
 
 namespace smtpsim::harness {
 
@@ -51,7 +52,8 @@ void reference_target::start() {
   target_.vars = {{"local_rcpt", "postmaster@mx.test"},
                   {"foreign_rcpt", "victim@foreign.test"},
                   {"auth_user", reference_user},
-                  {"auth_password", reference_password}};
+                  {"auth_password", reference_password},
+                  {"sni_alt_name", std::string(reference::sni_alt_name)}};
   add_derived_vars(target_.vars);
   target_.server_name = "mx.test";
   target_.trust_pem = pki_.ca_pem();

@@ -793,6 +793,7 @@ class scenario_parser {
                       "name_matches",
                       "cert_current",
                       "purpose_sslserver",
+                      "sni_matches",
                       "verdict",
                       "reason",
                       "then"});
@@ -914,11 +915,11 @@ class scenario_parser {
       oc.match.alert = alert;
     }
     // checks.md A10: the server certificate checks (simulator/tls/cert_check.hpp).
-    for (auto [key, member] :
-         {std::pair{"chain_complete", &script::matcher::chain_complete},
-          std::pair{"name_matches", &script::matcher::name_matches},
-          std::pair{"cert_current", &script::matcher::cert_current},
-          std::pair{"purpose_sslserver", &script::matcher::purpose_sslserver}}) {
+    for (auto [key, member] : {std::pair{"chain_complete", &script::matcher::chain_complete},
+                               std::pair{"name_matches", &script::matcher::name_matches},
+                               std::pair{"cert_current", &script::matcher::cert_current},
+                               std::pair{"purpose_sslserver", &script::matcher::purpose_sslserver},
+                               std::pair{"sni_matches", &script::matcher::sni_matches}}) {
       if (!j.contains(key)) {
         continue;
       }

@@ -320,8 +320,8 @@ class case_player {
     r.tls = tls::session_facts(conn_->tls->native_handle());
     if (!ec) {
       // checks.md A10: judged on what the server sent, against the target's CA and name.
-      r.tls->checks =
-          tls::check_server_certs(r.tls->certs, target_.trust_pem, a.tls.cert_name.value_or(""));
+      r.tls->checks = tls::check_server_certs(r.tls->certs, target_.trust_pem,
+                                              a.tls.cert_name.value_or(""), sni);
       co_return r;
     }
     r.k = d.expired() ? io_result::kind::timeout : io_result::kind::error;

@@ -237,6 +237,10 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "abort_without_sni, if set, causes the server to abort the handshake with a fatal "
      "unrecognized_name alert when the ClientHello carries no SNI, as Postfix's own client sends "
      "by default."},
+    {fault::ignore_sni_chain, "ignore_sni_chain",
+     "ignore_sni_chain, if set, causes the server to present its default chain also to a client "
+     "that asks for alt.mx.test, the name it holds a chain of its own for (Postfix "
+     "tls_server_sni_maps)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

@@ -106,6 +106,7 @@ tls_peer_info peer_info(SSL* ssl) {
 std::vector<std::string> server_names(const reference_options& o) {
   std::vector<std::string> names = o.local_domains;
   names.push_back(o.hostname);
+  names.emplace_back(sni_alt_name);
   return names;
 }
 
@@ -116,6 +117,7 @@ struct listener_state {
   std::shared_ptr<ssl::context> tls;  // null: the listener has no usable TLS
   // sni: installed in `tls` (its callback argument); outlives every connection (stop()).
   std::unique_ptr<sni_policy> sni;
+  std::shared_ptr<ssl::context> alt_tls;  // the chain for sni_alt_name; null without one
   std::unique_ptr<tcp::acceptor> acceptor;
   std::uint16_t port = 0;
 };
@@ -546,9 +548,20 @@ void reference_server::start() {
       // answered by the session with 554 (RFC 3207 §4.1) rather than a failed handshake.
       config.request_client_cert = spec.policy.require_client_cert;
       l->tls = std::make_shared<ssl::context>(tls::make_server_context(config));
+      if (plan.select_by_sni) {
+        // The second chain, for sni_alt_name (tls_server_sni_maps); same settings otherwise.
+        if (!o.pki) {
+          o.pki = tls::make_test_pki();
+        }
+        server_identity alt = identity_for(plan, *o.pki, sni_alt_cert);
+        config.cert_chain_pem = std::move(alt.chain_pem);
+        config.key_pem = std::move(alt.key_pem);
+        l->alt_tls = std::make_shared<ssl::context>(tls::make_server_context(config));
+      }
       l->sni = std::make_unique<sni_policy>(plan, server_names(o));
       if (l->sni->needed()) {
-        l->sni->install(l->tls->native_handle());
+        l->sni->install(l->tls->native_handle(),
+                        l->alt_tls ? l->alt_tls->native_handle() : nullptr);
       }
     }
     error_code ec;

@@ -26,7 +26,16 @@ struct server_tls_plan {
   bool legacy_tls = false;
   bool abort_on_unknown_sni = false;
   bool abort_without_sni = false;
+  // select_by_sni: a ClientHello asking for sni_alt_name gets the sni_alt_cert chain
+  // (tls_server_sni_maps); false with ignore_sni_chain.
+  bool select_by_sni = true;
 };
+
+// sni_alt_name is the name the reference server holds a second chain for, and sni_alt_cert that
+// chain's test PKI certificate (checks.md tls.sni-selects-chain). The built-in target binds it as
+// ${sni_alt_name}.
+inline constexpr std::string_view sni_alt_name = "alt.mx.test";
+inline constexpr std::string_view sni_alt_cert = "sni-alt";
 
 // plan_server_tls returns the plan for a listener with `faults`.
 server_tls_plan plan_server_tls(const fault_set& faults);
@@ -42,8 +51,13 @@ struct server_identity {
 };
 
 // identity_for picks the plan's certificate from `pki`: its chain (leaf + intermediates) or, with
-// send_chain false, the leaf alone. Throws std::out_of_range for a name the PKI lacks.
-server_identity identity_for(const server_tls_plan& plan, const tls::test_pki& pki);
+// send_chain false, the leaf alone. `cert_name` overrides the plan's certificate (the SNI chain).
+// Throws std::out_of_range for a name the PKI lacks.
+server_identity identity_for(const server_tls_plan& plan, const tls::test_pki& pki,
+                             std::string_view cert_name = {});
+
+// selects_alt_chain is true when a ClientHello asking for `sni` gets the sni_alt_cert chain.
+bool selects_alt_chain(const server_tls_plan& plan, std::string_view sni);
 
 // sni_refusal returns why a handshake that asked for `sni` ("" = no SNI) is aborted with a
 // fatal unrecognized_name alert, or nullopt when the server continues with its chain (the
@@ -53,22 +67,28 @@ server_identity identity_for(const server_tls_plan& plan, const tls::test_pki& p
 std::optional<std::string> sni_refusal(const server_tls_plan& plan, std::string_view sni,
                                        const std::vector<std::string>& names);
 
-// sni_policy applies sni_refusal inside OpenSSL's handshake: install() sets a servername
-// callback on `ctx` (OpenSSL calls it for every ClientHello, with or without SNI). The policy
-// must outlive every handshake on `ctx`.
+// sni_policy applies sni_refusal and selects_alt_chain inside OpenSSL's handshake: install() sets
+// a servername callback on `ctx` (OpenSSL calls it for every ClientHello, with or without SNI),
+// which switches the handshake to `alt_ctx` (SSL_set_SSL_CTX) for the alternative name. The
+// policy and both contexts must outlive every handshake on `ctx`.
 class sni_policy {
  public:
   sni_policy(server_tls_plan plan, std::vector<std::string> names)
       : plan_(std::move(plan)), names_(std::move(names)) {}
-  // needed is false when the plan never refuses: nothing to install.
-  bool needed() const { return plan_.abort_on_unknown_sni || plan_.abort_without_sni; }
-  void install(SSL_CTX* ctx) const;
+  // needed is false when the plan never refuses or switches: nothing to install.
+  bool needed() const {
+    return plan_.abort_on_unknown_sni || plan_.abort_without_sni || plan_.select_by_sni;
+  }
+  void install(SSL_CTX* ctx, SSL_CTX* alt_ctx);
+  SSL_CTX* alt_ctx() const { return alt_ctx_; }
+  const server_tls_plan& plan() const { return plan_; }
   // refuses applies sni_refusal to `sni` ("" = none).
   bool refuses(std::string_view sni) const;
 
  private:
   server_tls_plan plan_;
   std::vector<std::string> names_;
+  SSL_CTX* alt_ctx_ = nullptr;
 };
 
 }  // namespace smtpsim::reference

@@ -37,8 +37,7 @@ TEST(ServerTls, ConformantPlanServesTheValidChainFromTls12AndEverySni) {
   EXPECT_EQ(c.name_matches, true);
   EXPECT_EQ(c.cert_current, true);
   EXPECT_EQ(c.purpose_sslserver, true);
-  sni_policy policy(plan, names);
-  EXPECT_FALSE(policy.needed());
+  EXPECT_TRUE(plan.select_by_sni);
 }
 
 // The TLS faults are decided here rather than in server_session, but each still gets its
@@ -97,6 +96,22 @@ TEST(ServerSessionFault, AbortWithoutSni) {
   EXPECT_FALSE(sni_refusal(plan, "unknown.invalid", names));
   EXPECT_FALSE(sni_refusal(plan, "mx.test", names));
   EXPECT_TRUE(sni_policy(plan, names).needed());
+}
+
+TEST(ServerTls, AltNameSelectsItsOwnChain) {
+  const server_tls_plan plan = plan_server_tls({});
+  EXPECT_TRUE(selects_alt_chain(plan, "ALT.mx.test"));
+  EXPECT_FALSE(selects_alt_chain(plan, "mx.test"));
+  EXPECT_FALSE(selects_alt_chain(plan, ""));
+  const server_identity id = identity_for(plan, pki(), sni_alt_cert);
+  const script::cert_checks c = tls::check_server_certs(tls::der_chain(id.chain_pem),
+                                                        pki().ca_pem(), "mx.test", sni_alt_name);
+  EXPECT_EQ(c.sni_matches, true);
+  EXPECT_EQ(c.chain_complete, true);
+}
+
+TEST(ServerSessionFault, IgnoreSniChain) {
+  EXPECT_FALSE(selects_alt_chain(plan_server_tls({fault::ignore_sni_chain}), sni_alt_name));
 }
 
 }  // namespace

@@ -271,7 +271,8 @@ bool matches(const matcher& m, const observation& o) {
       return holds(m.chain_complete, o.certs.chain_complete) &&
              holds(m.name_matches, o.certs.name_matches) &&
              holds(m.cert_current, o.certs.cert_current) &&
-             holds(m.purpose_sslserver, o.certs.purpose_sslserver);
+             holds(m.purpose_sslserver, o.certs.purpose_sslserver) &&
+             holds(m.sni_matches, o.certs.sni_matches);
     }
     case match_kind::delivered:
       if (o.kind != match_kind::delivered) {

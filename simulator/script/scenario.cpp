@@ -228,6 +228,7 @@ std::string matcher::describe() const {
   check(name_matches, "name_matches");
   check(cert_current, "cert_current");
   check(purpose_sslserver, "purpose_sslserver");
+  check(sni_matches, "sni_matches");
   return out;
 }
 

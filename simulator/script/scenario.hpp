@@ -121,6 +121,7 @@ struct matcher {
   std::optional<bool> name_matches;
   std::optional<bool> cert_current;
   std::optional<bool> purpose_sslserver;
+  std::optional<bool> sni_matches;
 
   // describe renders the condition for evidence, e.g. "reply 5xx multiline".
   std::string describe() const;

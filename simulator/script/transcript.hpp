@@ -34,6 +34,7 @@ struct cert_checks {
   std::optional<bool> name_matches;       // the leaf is for `name` (SAN dNSName, CN without one)
   std::optional<bool> cert_current;       // every certificate sent is inside its validity
   std::optional<bool> purpose_sslserver;  // the leaf is usable as a TLS server certificate
+  std::optional<bool> sni_matches;        // the leaf is for the SNI name sent (when one was)
   std::string name;                       // the name checked
   std::vector<std::string> problems;      // one sentence per failed check, for evidence
 };

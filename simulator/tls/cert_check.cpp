@@ -64,6 +64,25 @@ std::string verify_chain(const std::vector<x509_ptr>& certs, std::string_view tr
                      X509_STORE_CTX_get_error_depth(ctx.get()));
 }
 
+// is_for: X509_check_host (a dNSName of the subjectAltName, the CN only when there is none), or
+// X509_check_ip_asc for an IP literal.
+bool is_for(X509* leaf, std::string_view name) {
+  const std::string n(name);
+  const int matched = is_ip_literal(name) ? X509_check_ip_asc(leaf, n.c_str(), 0)
+                                          : X509_check_host(leaf, n.data(), n.size(), 0, nullptr);
+  ERR_clear_error();
+  return matched == 1;
+}
+
+// dns_names lists the leaf's DNS subjectAltNames for evidence ("none" without any).
+std::string dns_names(X509* leaf) {
+  std::string listed;
+  for (const auto& dns : subject_alt_names(leaf).dns_names) {
+    listed += (listed.empty() ? "" : ", ") + dns;
+  }
+  return listed.empty() ? "none" : listed;
+}
+
 // validity_problem returns "" when `cert` is valid now, else a sentence.
 std::string validity_problem(X509* cert) {
   const std::string subject = name_to_rfc2253(X509_get_subject_name(cert));
@@ -80,7 +99,8 @@ std::string validity_problem(X509* cert) {
 }  // namespace
 
 script::cert_checks check_server_certs(const std::vector<std::string>& chain,
-                                       std::string_view trust_pem, std::string_view name) {
+                                       std::string_view trust_pem, std::string_view name,
+                                       std::string_view sni) {
   script::cert_checks out;
   std::vector<x509_ptr> certs;
   for (const std::string& der : chain) {
@@ -113,19 +133,17 @@ script::cert_checks check_server_certs(const std::vector<std::string>& chain,
 
   if (!name.empty()) {
     out.name = std::string(name);
-    const std::string n(name);
-    const int matched = is_ip_literal(name) ? X509_check_ip_asc(leaf, n.c_str(), 0)
-                                            : X509_check_host(leaf, n.data(), n.size(), 0, nullptr);
-    ERR_clear_error();
-    out.name_matches = matched == 1;
-    if (matched != 1) {
-      const alt_names names = subject_alt_names(leaf);
-      std::string listed;
-      for (const auto& dns : names.dns_names) {
-        listed += (listed.empty() ? "" : ", ") + dns;
-      }
+    out.name_matches = is_for(leaf, name);
+    if (!*out.name_matches) {
       out.problems.push_back(fmt::format("the leaf {} is not for {} (DNS names: {})", leaf_subject,
-                                         n, listed.empty() ? "none" : listed));
+                                         name, dns_names(leaf)));
+    }
+  }
+  if (!sni.empty()) {
+    out.sni_matches = is_for(leaf, sni);
+    if (!*out.sni_matches) {
+      out.problems.push_back(fmt::format("the leaf {} is not for the SNI name {} (DNS names: {})",
+                                         leaf_subject, sni, dns_names(leaf)));
     }
   }
 

@@ -22,10 +22,13 @@ namespace smtpsim::tls {
 //   cert_current       every certificate sent is inside its validity period now
 //   purpose_sslserver  the leaf passes X509_check_purpose(X509_PURPOSE_SSL_SERVER) (the test of
 //                      `openssl verify -purpose sslserver`: EKU serverAuth when an EKU is present)
+//   sni_matches        the leaf is for `sni`, the name the client asked for, checked as
+//                      name_matches is (tls.sni-selects-chain); unchecked when `sni` is empty
 // An empty chain, or one that does not parse, leaves every check unset. Never throws for a bad
 // certificate; `problems` holds one sentence per failed check.
 script::cert_checks check_server_certs(const std::vector<std::string>& chain,
-                                       std::string_view trust_pem, std::string_view name);
+                                       std::string_view trust_pem, std::string_view name,
+                                       std::string_view sni = {});
 
 // der_chain converts a PEM chain (leaf first) to DER, the form of tls_facts::certs. Throws
 // std::runtime_error when a PEM block does not parse.

@@ -56,6 +56,18 @@ TEST(CertCheck, IpLiteralIsCheckedAgainstIpSans) {
   EXPECT_EQ(check(shared_test_pki().at("server").chain_pem, "192.0.2.1").name_matches, false);
 }
 
+TEST(CertCheck, SniIsCheckedApartFromTheServerName) {
+  const test_pki& pki = shared_test_pki();
+  const auto alt = check_server_certs(der_chain(pki.at("sni-alt").chain_pem), pki.ca_pem(),
+                                      "mx.test", "alt.mx.test");
+  EXPECT_EQ(alt.sni_matches, true);
+  EXPECT_EQ(alt.name_matches, false);
+  const auto main = check_server_certs(der_chain(pki.at("server").chain_pem), pki.ca_pem(),
+                                       "mx.test", "alt.mx.test");
+  EXPECT_EQ(main.sni_matches, false);
+  EXPECT_FALSE(check(pki.at("server").chain_pem).sni_matches);  // no SNI: not checked
+}
+
 TEST(CertCheck, ClientAuthOnlyFailsTheServerPurpose) {
   const auto c = check(shared_test_pki().at("client-auth-only").chain_pem);
   EXPECT_EQ(c.purpose_sslserver, false);

@@ -169,6 +169,7 @@ const std::vector<fault_expectation>& fault_expectations() {
       {fault::serve_client_auth_only_cert, {"tls.cert-purpose-sslserver"}, {}},
       {fault::abort_on_unknown_sni, {"tls.sni-unknown-name"}, {}},
       {fault::abort_without_sni, {"tls.no-sni-default"}, {}},
+      {fault::ignore_sni_chain, {"tls.sni-selects-chain"}, {}},
   };
   return table;
 }

@@ -95,8 +95,8 @@ class server_end {
       out.facts.alert_received = "protocol_version";
       refusal =
           "the server's protocol floor is above the client's TLS 1." + std::to_string(version);
-    } else if (auto why =
-                   reference::sni_refusal(plan, p.sni.value_or(""), {"mx.test", "localhost"})) {
+    } else if (auto why = reference::sni_refusal(plan, p.sni.value_or(""),
+                                                 {"mx.test", "localhost", "alt.mx.test"})) {
       out.facts.alert_received = "unrecognized_name";
       refusal = *why;
     }
@@ -121,9 +121,12 @@ class server_end {
     out.facts.established = true;
     out.facts.version = version == 0 ? "TLSv1" : info.version;
     out.facts.cipher = "TLS_AES_128_GCM_SHA256";
-    out.facts.certs = tls::der_chain(reference::identity_for(plan, pki).chain_pem);
+    const std::string sni = p.sni.value_or("");
+    const std::string_view cert =
+        reference::selects_alt_chain(plan, sni) ? reference::sni_alt_cert : std::string_view();
+    out.facts.certs = tls::der_chain(reference::identity_for(plan, pki, cert).chain_pem);
     out.facts.checks =
-        tls::check_server_certs(out.facts.certs, pki.ca_pem(), p.cert_name.value_or(""));
+        tls::check_server_certs(out.facts.certs, pki.ca_pem(), p.cert_name.value_or(""), sni);
     return out;
   }
 
@@ -202,6 +205,7 @@ script::target_view loopback::target_view(const std::string& case_token) const {
             {"auth_password", password},
             // base64("\0alice@mx.test\0loopback-password")
             {"auth_plain", "AGFsaWNlQG14LnRlc3QAbG9vcGJhY2stcGFzc3dvcmQ="},
+            {"sni_alt_name", std::string(reference::sni_alt_name)},
             {"case_token", case_token}};
   v.tls_defaults.sni = "mx.test";
   return v;
