@@ -235,8 +235,8 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "continuing with the default chain (postconf smtp_tls_servername)."},
     {fault::abort_without_sni, "abort_without_sni",
      "abort_without_sni, if set, causes the server to abort the handshake with a fatal "
-     "unrecognized_name alert when the ClientHello carries no SNI, as Postfix's own client sends "
-     "by default."},
+     "unrecognized_name alert when the ClientHello carries no SNI, which Postfix's own client "
+     "omits by default."},
     {fault::ignore_sni_chain, "ignore_sni_chain",
      "ignore_sni_chain, if set, causes the server to present its default chain also to a client "
      "that asks for alt.mx.test, the name it holds a chain of its own for (Postfix "
