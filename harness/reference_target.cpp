@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "simulator/reference/reference_server.hpp"
+#include "simulator/reference/server_tls.hpp"
 
 namespace smtpsim::harness {
 
@@ -55,7 +56,8 @@ void reference_target::start() {
                   {"auth_password", reference_password},
                   {"ccert_listed", "client1"},
                   {"ccert_unlisted", "client2"},
-                  {"ccert_untrusted_listed", "self-signed"}};
+                  {"ccert_untrusted_listed", "self-signed"},
+                  {"sni_alt_name", std::string(reference::sni_alt_name)}};
   add_derived_vars(target_.vars);
   target_.server_name = "mx.test";
   target_.trust_pem = pki_.ca_pem();

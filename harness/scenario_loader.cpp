@@ -806,6 +806,12 @@ class scenario_parser {
                       "tls",
                       "peer_plaintext",
                       "cert_requested",
+                      "alert",
+                      "chain_complete",
+                      "name_matches",
+                      "cert_current",
+                      "purpose_sslserver",
+                      "sni_matches",
                       "verdict",
                       "reason",
                       "then"});
@@ -924,6 +930,30 @@ class scenario_parser {
                 "expected true or false, with handshake_ok or handshake_failed");
       }
       oc.match.cert_requested = j["cert_requested"].get<bool>();
+    }
+    if (j.contains("alert")) {
+      const std::string alert = r_.string_at(j["alert"], ptr + "/alert");
+      if (oc.match.kind != match_kind::handshake_failed || alert.empty() ||
+          !std::all_of(alert.begin(), alert.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) {
+        r_.fail(ptr + "/alert",
+                "expected a TLS alert name such as \"unrecognized_name\", with handshake_failed");
+      }
+      oc.match.alert = alert;
+    }
+    // checks.md A10: the server certificate checks (simulator/tls/cert_check.hpp).
+    for (auto [key, member] : {std::pair{"chain_complete", &script::matcher::chain_complete},
+                               std::pair{"name_matches", &script::matcher::name_matches},
+                               std::pair{"cert_current", &script::matcher::cert_current},
+                               std::pair{"purpose_sslserver", &script::matcher::purpose_sslserver},
+                               std::pair{"sni_matches", &script::matcher::sni_matches}}) {
+      if (!j.contains(key)) {
+        continue;
+      }
+      if (oc.match.kind != match_kind::handshake_ok || !j[key].is_boolean()) {
+        r_.fail(ptr + "/" + key, "expected true or false, with handshake_ok");
+      }
+      oc.match.*member = j[key].get<bool>();
     }
     if (j.contains("verdict")) {
       const std::string v = r_.string_at(j["verdict"], ptr + "/verdict");

@@ -165,6 +165,42 @@ TEST(ScenarioLoader, TextMatchesIsCompiledWhenLoaded) {
                "not a valid ECMAScript regular expression");
 }
 
+// error_pointer returns the JSON pointer of the error `text` gives ("" if it loads).
+std::string error_pointer(const std::string& text) {
+  try {
+    parse_scenario(text, "s.json");
+  } catch (const config_error& e) {
+    return e.pointer();
+  }
+  return "";
+}
+
+TEST(ScenarioLoader, CertificateFiltersGoWithHandshakeOkAndAlertWithHandshakeFailed) {
+  const auto sc = parse_scenario(
+      doc("    {\"connect\": \"wrapper\"},\n    {\"tls_handshake\": {}, \"expect\": ["
+          "{\"handshake_ok\": true, \"chain_complete\": false, \"name_matches\": true, "
+          "\"cert_current\": true, \"purpose_sslserver\": false, \"sni_matches\": true}, "
+          "{\"handshake_failed\": true, \"alert\": \"unrecognized_name\"}]}"),
+      "s.json");
+  const auto& ok = sc.steps[1].expect.at(0).match;
+  EXPECT_EQ(ok.chain_complete, false);
+  EXPECT_EQ(ok.name_matches, true);
+  EXPECT_EQ(ok.cert_current, true);
+  EXPECT_EQ(ok.purpose_sslserver, false);
+  EXPECT_EQ(ok.sni_matches, true);
+  EXPECT_EQ(sc.steps[1].expect.at(1).match.alert, "unrecognized_name");
+  const std::string step =
+      "    {\"connect\": \"wrapper\"},\n    {\"tls_handshake\": {}, \"expect\": [";
+  EXPECT_EQ(error_pointer(doc(step + "{\"handshake_failed\": true, \"chain_complete\": true}]}")),
+            "/steps/1/expect/0/chain_complete");
+  EXPECT_EQ(error_pointer(doc(step + "{\"handshake_ok\": true, \"name_matches\": \"yes\"}]}")),
+            "/steps/1/expect/0/name_matches");
+  EXPECT_EQ(error_pointer(doc(step + "{\"handshake_ok\": true, \"alert\": \"bad_record_mac\"}]}")),
+            "/steps/1/expect/0/alert");
+  EXPECT_EQ(error_pointer(doc(step + "{\"handshake_failed\": true, \"alert\": \"Bad Alert\"}]}")),
+            "/steps/1/expect/0/alert");
+}
+
 TEST(ScenarioLoader, TextMatchesNeedsAReplyCondition) {
   expect_error(doc("    {\"connect\": \"starttls\"},\n    {\"read_reply\": {}, \"expect\": "
                    "[{\"closed\": true, \"text_matches\": \"a\"}]}"),

@@ -354,6 +354,52 @@ TEST(ClientRunner, DetectsPlaintextSentInsteadOfTls) {
   EXPECT_TRUE(plaintext_logged);
 }
 
+// checks.md A10: the certificate filters read the engine's cert_checks; the name checked is the
+// target's server name even when the step sends another SNI.
+TEST(ClientRunner, CertificateFiltersJudgeTheEnginesChecks) {
+  const std::string steps = R"({"connect": "wrapper"}, {"tls_handshake": {"sni": "other.test"},
+      "expect": [
+        {"handshake_ok": true, "name_matches": false, "verdict": "FAIL", "reason": "name"},
+        {"handshake_ok": true, "name_matches": true, "verdict": "PASS", "reason": "fine"},
+        {"handshake_ok": true, "verdict": "SKIP", "reason": "unchecked"}]})";
+  for (auto [checked, verdict_expected] : {std::pair{std::optional<bool>(false), verdict::fail},
+                                           std::pair{std::optional<bool>(true), verdict::pass},
+                                           std::pair{std::optional<bool>(), verdict::skip}}) {
+    driver d(wrap(steps));
+    d.ok();
+    ASSERT_EQ(d.next().k, kind::tls_handshake);
+    EXPECT_EQ(d.next().tls.sni.value_or(""), "other.test");
+    EXPECT_EQ(d.next().tls.cert_name.value_or(""), "mx.test");
+    io_result r;
+    r.tls = script::tls_facts{};
+    r.tls->established = true;
+    r.tls->checks.name_matches = checked;
+    if (checked == false) {
+      r.tls->checks.problems.push_back("the leaf is not for mx.test");
+    }
+    d.feed(r);
+    const auto& o = d.finish();
+    EXPECT_EQ(o.final_verdict, verdict_expected);
+    if (checked == false) {
+      EXPECT_NE(o.judgments.back().observed.find("not for mx.test"), std::string::npos);
+    }
+  }
+}
+
+TEST(ClientRunner, AlertFilterMatchesTheAlertReceived) {
+  driver d(wrap(R"({"connect": "wrapper"}, {"tls_handshake": {}, "expect": [
+      {"handshake_failed": true, "alert": "protocol_version", "verdict": "PASS", "reason": "old"},
+      {"handshake_failed": true, "verdict": "FAIL", "reason": "other"}]})"));
+  d.ok();
+  io_result r;
+  r.k = rk::error;
+  r.error = "tlsv1 alert protocol version";
+  r.tls = script::tls_facts{};
+  r.tls->alert_received = "protocol_version";
+  d.feed(r);
+  EXPECT_EQ(d.finish().final_verdict, verdict::pass);
+}
+
 TEST(ClientRunner, RecordsPlaintextDiscardedAtTheHandshake) {
   driver d(wrap(R"({"connect": "starttls"}, {"read_reply": {}}, {"tls_handshake": {}},
       {"wait_silence": {}})"));

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "simulator/engine/io_detail.hpp"
+#include "simulator/tls/cert_check.hpp"
 #include "simulator/tls/context.hpp"
 #include "simulator/tls/pki.hpp"
 
@@ -318,6 +319,9 @@ class case_player {
     conn_->rec.recording = false;
     r.tls = tls::session_facts(conn_->tls->native_handle());
     if (!ec) {
+      // checks.md A10: judged on what the server sent, against the target's CA and name.
+      r.tls->checks = tls::check_server_certs(r.tls->certs, target_.trust_pem,
+                                              a.tls.cert_name.value_or(""), sni);
       co_return r;
     }
     r.k = d.expired() ? io_result::kind::timeout : io_result::kind::error;

@@ -250,6 +250,35 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "md5_client_cert_fingerprints, if set, causes the server to compute client-certificate "
      "fingerprints with md5 while relay_clientcerts lists sha256 ones, so no listed certificate "
      "matches (Postfix smtpd_tls_fingerprint_digest left at md5 below compatibility_level 3.6)."},
+    {fault::accept_legacy_tls, "accept_legacy_tls",
+     "accept_legacy_tls, if set, causes the server to negotiate TLS 1.0 and TLS 1.1 on every "
+     "listener, submission included (RFC 8996, RFC 8997: TLS 1.2 is the floor)."},
+    {fault::send_leaf_without_chain, "send_leaf_without_chain",
+     "send_leaf_without_chain, if set, causes the server to send its leaf certificate without "
+     "the intermediate CA that issued it, so a client with only the roots cannot build the "
+     "chain (Postfix TLS_README: leaf first, then the issuing CAs)."},
+    {fault::serve_expired_cert, "serve_expired_cert",
+     "serve_expired_cert, if set, causes the server to present the test PKI's `expired` "
+     "certificate, whose validity ended in the past (RFC 8461 §4.2)."},
+    {fault::serve_wrong_name_cert, "serve_wrong_name_cert",
+     "serve_wrong_name_cert, if set, causes the server to present the test PKI's `wrong-name` "
+     "certificate, issued for wrong-name.test only (RFC 7817, RFC 3207 §4.1)."},
+    {fault::serve_client_auth_only_cert, "serve_client_auth_only_cert",
+     "serve_client_auth_only_cert, if set, causes the server to present the test PKI's "
+     "`client-auth-only` certificate, whose extended key usage is clientAuth only, so it fails "
+     "`openssl verify -purpose sslserver`."},
+    {fault::abort_on_unknown_sni, "abort_on_unknown_sni",
+     "abort_on_unknown_sni, if set, causes the server to abort the handshake with a fatal "
+     "unrecognized_name alert when the client's SNI is not one of its names, instead of "
+     "continuing with the default chain (postconf smtp_tls_servername)."},
+    {fault::abort_without_sni, "abort_without_sni",
+     "abort_without_sni, if set, causes the server to abort the handshake with a fatal "
+     "unrecognized_name alert when the ClientHello carries no SNI, which Postfix's own client "
+     "omits by default."},
+    {fault::ignore_sni_chain, "ignore_sni_chain",
+     "ignore_sni_chain, if set, causes the server to present its default chain also to a client "
+     "that asks for alt.mx.test, the name it holds a chain of its own for (Postfix "
+     "tls_server_sni_maps)."},
 }};
 
 // The catalogue is indexed by the enumerator's value.

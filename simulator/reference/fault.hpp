@@ -85,11 +85,18 @@ enum class fault : std::uint8_t {
   ccert_relay_keeps_injected_commands,
   skip_client_cert_request,
   md5_client_cert_fingerprints,
+  accept_legacy_tls,
+  send_leaf_without_chain,
+  serve_expired_cert,
+  serve_wrong_name_cert,
+  serve_client_auth_only_cert,
+  abort_on_unknown_sni,
+  abort_without_sni,
+  ignore_sni_chain,
 };
 
 // fault_count is the number of enumerators of `fault`.
-inline constexpr std::size_t fault_count =
-    static_cast<std::size_t>(fault::md5_client_cert_fingerprints) + 1;
+inline constexpr std::size_t fault_count = static_cast<std::size_t>(fault::ignore_sni_chain) + 1;
 
 // fault_info is one row of the fault catalogue: the fault, its snake_case name and the sentence
 // "<name>, if set, causes the server to ...".

@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "simulator/reference/server_tls.hpp"
 #include "simulator/tls/context.hpp"
 #include "simulator/tls/fingerprint.hpp"
 
@@ -106,11 +107,22 @@ tls_peer_info peer_info(SSL* ssl) {
   return info;
 }
 
+// server_names are the names the server answers to in SNI: its host name and local domains.
+std::vector<std::string> server_names(const reference_options& o) {
+  std::vector<std::string> names = o.local_domains;
+  names.push_back(o.hostname);
+  names.emplace_back(sni_alt_name);
+  return names;
+}
+
 // listener_state is one bound listener.
 struct listener_state {
   listener_spec spec;
   fault_set faults;
   std::shared_ptr<ssl::context> tls;  // null: the listener has no usable TLS
+  // sni: installed in `tls` (its callback argument); outlives every connection (stop()).
+  std::unique_ptr<sni_policy> sni;
+  std::shared_ptr<ssl::context> alt_tls;  // the chain for sni_alt_name; null without one
   std::unique_ptr<tcp::acceptor> acceptor;
   std::uint16_t port = 0;
 };
@@ -531,9 +543,19 @@ void reference_server::start() {
     l->spec = spec;
     l->faults = o.faults | spec.faults;
     if (spec.kind != listener_kind::plaintext && spec.policy.tls_available) {
+      const server_tls_plan plan = plan_server_tls(l->faults);
       tls::tls_config config;
       config.cert_chain_pem = chain;
       config.key_pem = key;
+      if (uses_own_certificate(plan)) {
+        if (!o.pki) {
+          o.pki = tls::make_test_pki();
+        }
+        server_identity identity = identity_for(plan, *o.pki);
+        config.cert_chain_pem = std::move(identity.chain_pem);
+        config.key_pem = std::move(identity.key_pem);
+      }
+      config.min_version = plan.legacy_tls ? tls::tls_version::tls1_0 : tls::tls_version::tls1_2;
       // Request a certificate and accept any (its fingerprint is recorded, and whether it
       // verifies against the CA); a missing or untrusted one is answered by the session with 554
       // (RFC 3207 §4.1) rather than a failed handshake. The CA names the CertificateRequest's
@@ -543,6 +565,21 @@ void reference_server::start() {
         config.trust_pem = o.pki->ca_pem();
       }
       l->tls = std::make_shared<ssl::context>(tls::make_server_context(config));
+      if (plan.select_by_sni) {
+        // The second chain, for sni_alt_name (tls_server_sni_maps); same settings otherwise.
+        if (!o.pki) {
+          o.pki = tls::make_test_pki();
+        }
+        server_identity alt = identity_for(plan, *o.pki, sni_alt_cert);
+        config.cert_chain_pem = std::move(alt.chain_pem);
+        config.key_pem = std::move(alt.key_pem);
+        l->alt_tls = std::make_shared<ssl::context>(tls::make_server_context(config));
+      }
+      l->sni = std::make_unique<sni_policy>(plan, server_names(o));
+      if (l->sni->needed()) {
+        l->sni->install(l->tls->native_handle(),
+                        l->alt_tls ? l->alt_tls->native_handle() : nullptr);
+      }
     }
     error_code ec;
     const asio::ip::address address = asio::ip::make_address(spec.address, ec);

@@ -181,8 +181,14 @@ std::string observation::describe() const {
     case match_kind::connect_failed:
       return "could not connect: " + error;
     case match_kind::handshake_ok:
-      return cert_requested ? "TLS handshake completed; the server sent a CertificateRequest"
-                            : "TLS handshake completed";
+      out = "TLS handshake completed";
+      if (cert_requested) {
+        out += "; the server sent a CertificateRequest";
+      }
+      for (const auto& problem : certs.problems) {
+        out += "; " + problem;
+      }
+      return out;
     case match_kind::handshake_failed:
       out = "TLS handshake failed";
       if (!error.empty()) {
@@ -258,12 +264,25 @@ bool matches(const matcher& m, const observation& o) {
       if (m.cert_requested && *m.cert_requested != o.cert_requested) {
         return false;
       }
-      return !m.peer_plaintext || *m.peer_plaintext == o.peer_plaintext;
-    case match_kind::handshake_ok:
+      return (!m.peer_plaintext || *m.peer_plaintext == o.peer_plaintext) &&
+             (!m.alert || *m.alert == o.alert);
+    case match_kind::handshake_ok: {
       if (o.kind != match_kind::handshake_ok) {
         return false;
       }
-      return !m.cert_requested || *m.cert_requested == o.cert_requested;
+      if (m.cert_requested && *m.cert_requested != o.cert_requested) {
+        return false;
+      }
+      // A filter holds only on a check that was made: an unchecked one matches neither way.
+      const auto holds = [](const std::optional<bool>& want, const std::optional<bool>& got) {
+        return !want || (got && *got == *want);
+      };
+      return holds(m.chain_complete, o.certs.chain_complete) &&
+             holds(m.name_matches, o.certs.name_matches) &&
+             holds(m.cert_current, o.certs.cert_current) &&
+             holds(m.purpose_sslserver, o.certs.purpose_sslserver) &&
+             holds(m.sni_matches, o.certs.sni_matches);
+    }
     case match_kind::delivered:
       if (o.kind != match_kind::delivered) {
         return false;
@@ -449,6 +468,9 @@ action client_runner::begin_step() {
       if (p.client_cert) {
         p.client_cert = substitute(*p.client_cert, target_.vars);
       }
+      // The certificate is checked against the target's name, not the SNI this step sends.
+      p.cert_name = target_.tls_defaults.cert_name ? target_.tls_defaults.cert_name
+                                                   : target_.tls_defaults.sni;
       waiting_ = wait::handshake;
       return action{action::kind::tls_handshake, {}, {}, timeout, std::move(p)};
     }
@@ -687,6 +709,9 @@ action client_runner::resume(const io_result& r) {
         obs_.kind = match_kind::handshake_ok;
         obs_.tls = true;
         const tls_facts* f = r.tls ? &*r.tls : nullptr;
+        if (f != nullptr) {
+          obs_.certs = f->checks;
+        }
         std::string peer = f && !f->peer_chain.empty() ? f->peer_chain.front().subject : "none";
         log_event(fmt::format("TLS established: {} {}, peer certificate {}{}", f ? f->version : "?",
                               f ? f->cipher : "?", peer,
@@ -694,6 +719,7 @@ action client_runner::resume(const io_result& r) {
       } else {
         obs_.kind = match_kind::handshake_failed;
         obs_.peer_plaintext = looks_like_smtp_reply(r.peer_bytes);
+        obs_.alert = r.tls ? r.tls->alert_received : std::string();
         std::string why = r.k == io_result::kind::timeout ? "timed out" : r.error;
         if (r.tls && !r.tls->alert_received.empty()) {
           why += fmt::format(" (alert received: {})", r.tls->alert_received);

@@ -98,6 +98,8 @@ struct observation {
   bool tls = false;             // the step ran inside TLS
   bool peer_plaintext = false;  // handshake_failed: the peer sent SMTP text instead of TLS
   bool cert_requested = false;  // handshake_ok / handshake_failed: a CertificateRequest came
+  std::string alert;            // handshake_failed: the alert received ("" if none)
+  cert_checks certs;            // handshake_ok: the server certificate checks
   std::string error;
   std::chrono::milliseconds elapsed{0};
   std::vector<std::string> answered;  // parallel to replies: the command each one answered

@@ -142,6 +142,9 @@ tls_params tls_params::merged_over(const tls_params& base) const {
   if (!out.ciphers) {
     out.ciphers = base.ciphers;
   }
+  if (!out.cert_name) {
+    out.cert_name = base.cert_name;
+  }
   return out;
 }
 
@@ -229,6 +232,19 @@ std::string matcher::describe() const {
   if (cert_requested) {
     out += *cert_requested ? " with a CertificateRequest" : " without a CertificateRequest";
   }
+  if (alert) {
+    out += " with alert " + *alert;
+  }
+  const auto check = [&out](const std::optional<bool>& holds, std::string_view name) {
+    if (holds) {
+      out += fmt::format(" {}{}", *holds ? "" : "not ", name);
+    }
+  };
+  check(chain_complete, "chain_complete");
+  check(name_matches, "name_matches");
+  check(cert_current, "cert_current");
+  check(purpose_sslserver, "purpose_sslserver");
+  check(sni_matches, "sni_matches");
   return out;
 }
 

@@ -77,6 +77,9 @@ struct tls_params {
   // ("${ccert_listed}-reissued").
   std::optional<std::string> client_cert;
   std::optional<std::string> ciphers;  // OpenSSL cipher list for TLS <= 1.2
+  // cert_name: internal (not in scenario files), the name the server's certificate is checked
+  // against: the target's server name, whatever SNI the step sends (tls.sni-unknown-name).
+  std::optional<std::string> cert_name;
 
   // merged_over returns *this with empty fields taken from `base`.
   tls_params merged_over(const tls_params& base) const;
@@ -125,6 +128,13 @@ struct matcher {
   // cert_requested: handshake_ok / handshake_failed: the server sent (true) or did not send
   // (false) a CertificateRequest (ccert.ask-controls-request).
   std::optional<bool> cert_requested;
+  std::optional<std::string> alert;  // handshake_failed: the fatal alert received
+  // handshake_ok: the server's certificates pass (true) / fail (false) this check (cert_checks).
+  std::optional<bool> chain_complete;
+  std::optional<bool> name_matches;
+  std::optional<bool> cert_current;
+  std::optional<bool> purpose_sslserver;
+  std::optional<bool> sni_matches;
 
   // describe renders the condition for evidence, e.g. "reply 5xx multiline".
   std::string describe() const;

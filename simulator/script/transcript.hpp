@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,19 @@ struct cert_info {
   std::string pubkey_sha256;  // SubjectPublicKeyInfo fingerprint, same form
 };
 
+// cert_checks is what the client learnt about the server's certificates after a completed
+// handshake (simulator/tls/cert_check.hpp fills it with OpenSSL; checks.md A10). An unset member
+// was not checked (no certificate, or no name to check against).
+struct cert_checks {
+  std::optional<bool> chain_complete;     // the chain as sent verifies against the roots alone
+  std::optional<bool> name_matches;       // the leaf is for `name` (SAN dNSName, CN without one)
+  std::optional<bool> cert_current;       // every certificate sent is inside its validity
+  std::optional<bool> purpose_sslserver;  // the leaf is usable as a TLS server certificate
+  std::optional<bool> sni_matches;        // the leaf is for the SNI name sent (when one was)
+  std::string name;                       // the name checked
+  std::vector<std::string> problems;      // one sentence per failed check, for evidence
+};
+
 // tls_facts describes a TLS session (or a failed attempt) as seen from our side.
 struct tls_facts {
   bool established = false;
@@ -39,6 +53,9 @@ struct tls_facts {
   std::string alert_received;  // e.g. "handshake_failure" (fatal) or ""
   std::string alert_sent;
   std::string error;  // why the handshake failed, if it did
+  // certs: the peer's certificates as it sent them (DER), leaf first; the input of cert_checks.
+  std::vector<std::string> certs;
+  cert_checks checks;
 };
 
 enum class direction : std::uint8_t {

@@ -513,6 +513,12 @@ script::tls_facts session_facts(SSL* ssl) {
 
   for (X509* cert : peer_chain(ssl)) {
     facts.peer_chain.push_back(describe_cert(cert));
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(cert, &der);
+    if (len > 0) {
+      const openssl_bytes_ptr owned(der);
+      facts.certs.emplace_back(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+    }
   }
   if (!facts.peer_chain.empty()) {
     // Prefer the first error seen by our callback: OpenSSL's verify result is the last one,

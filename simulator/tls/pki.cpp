@@ -128,6 +128,11 @@ const std::vector<cert_spec>& pki_table() {
                 "(c.tls.eku)")
           .issued_by("intermediate")
           .eku("clientAuth"),
+      cert_spec("sni-alt", server,
+                "server leaf for alt.mx.test only: the second chain a server selects by SNI "
+                "(tls.sni-selects-chain; Postfix tls_server_sni_maps)")
+          .issued_by("intermediate")
+          .dns({"alt.mx.test"}),
       cert_spec("san-mismatch", server,
                 "server leaf whose CN is localhost but whose DNS subjectAltName is san-only.test "
                 "(c.tls.san-before-cn: the SAN wins, so it does not match localhost)")

@@ -35,6 +35,7 @@ struct issued_cert {
 //   "other-ca", "untrusted"  a root peers are not given, and a server leaf it issued
 //   "client-auth-only"       server leaf whose extendedKeyUsage is clientAuth only
 //   "san-mismatch"           CN localhost, DNS subjectAltName san-only.test
+//   "sni-alt"                server leaf for alt.mx.test only (the chain selected by SNI)
 struct test_pki {
   std::map<std::string, issued_cert> certs;
 

@@ -188,6 +188,19 @@ const std::vector<fault_expectation>& fault_expectations() {
        {"ccert.fingerprint-permits-relay", "ccert.pubkey-fingerprint",
         "ccert.untrusted-ca-still-matches"},
        {}},
+      // checks.md A10. The certificate faults change only what the server presents, which only
+      // the tls.* checks look at; the SNI faults abort only the handshakes that ask for an
+      // unknown name or none (every other case sends the target's name).
+      {fault::accept_legacy_tls,
+       {"tls.min-version-submission/tls1.0", "tls.min-version-submission/tls1.1"},
+       {}},
+      {fault::send_leaf_without_chain, {"tls.chain-complete"}, {}},
+      {fault::serve_expired_cert, {"tls.cert-validity"}, {}},
+      {fault::serve_wrong_name_cert, {"tls.cert-name"}, {}},
+      {fault::serve_client_auth_only_cert, {"tls.cert-purpose-sslserver"}, {}},
+      {fault::abort_on_unknown_sni, {"tls.sni-unknown-name"}, {}},
+      {fault::abort_without_sni, {"tls.no-sni-default"}, {}},
+      {fault::ignore_sni_chain, {"tls.sni-selects-chain"}, {}},
   };
   return table;
 }

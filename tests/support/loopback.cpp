@@ -8,6 +8,8 @@
 #include <openssl/x509_vfy.h>
 
 #include "simulator/reference/reference_server.hpp"
+#include "simulator/reference/server_tls.hpp"
+#include "simulator/tls/cert_check.hpp"
 #include "simulator/tls/openssl_util.hpp"
 #include "simulator/tls/pki.hpp"
 
@@ -20,7 +22,8 @@ namespace {
 
 constexpr const char* password = "loopback-password";
 
-// shared_pki is generated once per process: the client certificates the scenarios name.
+// shared_pki is one test PKI for every loopback (generating it costs more than a whole case): the
+// server's chains and the client certificates the scenarios name.
 const tls::test_pki& shared_pki() {
   static const tls::test_pki pki = tls::make_test_pki();
   return pki;
@@ -49,12 +52,14 @@ bool verifies_against_ca(const tls::issued_cert& cert) {
   }
   return X509_verify_cert(ctx.get()) == 1;
 }
+// minor_version maps "1.0".."1.3" to 0..3 (the scenario loader accepts no other value).
+int minor_version(const std::string& v) { return v.size() == 3 ? v[2] - '0' : 3; }
 
 // server_end is the server side of one simulated connection.
 class server_end {
  public:
   server_end(const reference::session_config& cfg, std::vector<std::string>& delivered)
-      : session_(cfg), delivered_(delivered) {}
+      : session_(cfg), faults_(cfg.faults), delivered_(delivered) {}
 
   void connect() { apply(session_.on_connect()); }
 
@@ -90,18 +95,48 @@ class server_end {
     }
   }
 
-  // client_handshake: the client starts TLS, presenting `cert` if it is set and the server asks
-  // for one. Returns true if the server was expecting it.
-  bool client_handshake(const tls::issued_cert* cert) {
+  // handshake is how a simulated handshake ended: `facts` (established or not), and on failure
+  // the reason and what the server queued for the client.
+  struct handshake {
+    bool ok = false;
+    std::string error;
+    script::tls_facts facts;
+  };
+
+  // client_handshake: the client starts TLS with `p`, presenting `cert` if it is set and the
+  // server asks for one. It completes if the server was expecting it and its TLS plan
+  // (server_tls.hpp: protocol floor, SNI policy) accepts the ClientHello; the server's
+  // certificates then come from the shared test PKI, checked as the client engine checks them.
+  handshake client_handshake(const script::tls_params& p, const tls::issued_cert* cert) {
     client_waits();
+    handshake out;
     // Plaintext still queued towards the client would be read as the ServerHello: the handshake
     // fails, as it does on a socket.
     if (!awaiting_tls_ || closed_ || !outbox_.empty()) {
-      return false;
+      out.error = "the server did not start TLS";
+      return out;
     }
     awaiting_tls_ = false;
+    const reference::server_tls_plan plan = reference::plan_server_tls(faults_);
+    const int version = minor_version(p.max_version.value_or("1.3"));
+    std::string refusal;
+    if (version < (plan.legacy_tls ? 0 : 2)) {
+      out.facts.alert_received = "protocol_version";
+      refusal =
+          "the server's protocol floor is above the client's TLS 1." + std::to_string(version);
+    } else if (auto why = reference::sni_refusal(plan, p.sni.value_or(""),
+                                                 {"mx.test", "localhost", "alt.mx.test"})) {
+      out.facts.alert_received = "unrecognized_name";
+      refusal = *why;
+    }
+    if (!refusal.empty()) {
+      out.error = refusal + " (alert sent: " + out.facts.alert_received + ")";
+      apply(session_.on_tls_failed(refusal, {}));
+      closed_ = true;
+      return out;
+    }
     reference::tls_peer_info info;
-    info.version = "TLSv1.3";
+    info.version = "TLSv1." + std::to_string(version);
     cert_requested_ =
         reference::requests_client_cert(session_.config().policy, session_.config().faults);
     cert_sent_ = cert != nullptr && cert_requested_;
@@ -115,7 +150,20 @@ class server_end {
     }
     tls_ = true;
     apply(session_.on_tls_established(info));
-    return true;
+    const tls::test_pki& pki = shared_pki();
+    out.ok = true;
+    out.facts.established = true;
+    out.facts.client_cert_requested = cert_requested_;
+    out.facts.client_cert_sent = cert_sent_;
+    out.facts.version = version == 0 ? "TLSv1" : info.version;
+    out.facts.cipher = "TLS_AES_128_GCM_SHA256";
+    const std::string sni = p.sni.value_or("");
+    const std::string_view server_cert =
+        reference::selects_alt_chain(plan, sni) ? reference::sni_alt_cert : std::string_view();
+    out.facts.certs = tls::der_chain(reference::identity_for(plan, pki, server_cert).chain_pem);
+    out.facts.checks =
+        tls::check_server_certs(out.facts.certs, pki.ca_pem(), p.cert_name.value_or(""), sni);
+    return out;
   }
 
   void client_closes() { closed_ = true; }
@@ -154,6 +202,7 @@ class server_end {
   }
 
   reference::server_session session_;
+  reference::fault_set faults_;
   std::vector<std::string>& delivered_;
   std::string outbox_;
   std::string window_;
@@ -203,6 +252,7 @@ script::target_view loopback::target_view(const std::string& case_token) const {
             {"ccert_listed", "client1"},
             {"ccert_unlisted", "client2"},
             {"ccert_untrusted_listed", "self-signed"},
+            {"sni_alt_name", std::string(reference::sni_alt_name)},
             {"case_token", case_token}};
   v.tls_defaults.sni = "mx.test";
   return v;
@@ -263,23 +313,20 @@ script::case_outcome loopback::run(const script::scenario_case& c,
           }
           cert = &it->second;
         }
-        const bool ok = server && server->client_handshake(cert);
-        script::tls_facts f;
-        if (ok) {
-          f.established = true;
-          f.client_cert_requested = server->cert_requested();
-          f.client_cert_sent = server->cert_sent();
-          f.version = "TLSv1.3";
-          f.cipher = "TLS_AES_128_GCM_SHA256";
+        if (server) {
+          auto h = server->client_handshake(a.tls, cert);
+          r.tls = h.facts;
+          if (!h.ok) {
+            r.k = io_result::kind::error;
+            r.error = h.error;
+            r.peer_bytes = server->take_output();
+            server->client_closes();
+          }
         } else {
           r.k = io_result::kind::error;
           r.error = "the server did not start TLS";
-          r.peer_bytes = server ? server->take_output() : std::string();
-          if (server) {
-            server->client_closes();
-          }
+          r.tls = script::tls_facts{};
         }
-        r.tls = f;
         break;
       }
       case action::kind::tls_shutdown:
