@@ -99,13 +99,21 @@ PY
       failed=1
       continue ;;
   esac
-  # Nothing of the instance may outlive the run: no process with a file open below $out.
-  left=$(for p in /proc/[0-9]*; do
-           ls -l "$p/cwd" "$p/fd" 2>/dev/null | grep -q -- "$out" && echo "${p#/proc/}"
-         done | tr '\n' ' ')
+  # Nothing of the instance may outlive the run: no process with a file open below $out. A
+  # process already on its way out (killed at the teardown, not yet reaped) gets 5 s.
+  tries=0
+  while :; do
+    left=$(for p in /proc/[0-9]*; do
+             ls -l "$p/cwd" "$p/fd" 2>/dev/null | grep -q -- "$out" && echo "${p#/proc/}"
+           done | tr '\n' ' ')
+    [ -n "$left" ] && [ "$tries" -lt 50 ] || break
+    tries=$((tries + 1))
+    sleep 0.1
+  done
   if [ -n "$left" ]; then
-    echo "FAIL $name: processes left running after the run: $left"
-    ps -o pid,args -p $left 2>/dev/null || true
+    echo "FAIL $name: processes left running 5 s after the run: $left"
+    ps -o pid,ppid,stat,etime,args -p $left 2>/dev/null || true
+    for p in $left; do ls -l "/proc/$p/cwd" "/proc/$p/fd" 2>/dev/null | grep -- "$out" | head -n 3; done
     failed=1
   fi
   expect=$data/$name.json
