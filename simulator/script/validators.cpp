@@ -565,13 +565,13 @@ validation validate_server_transcript(const transcript& t) {
   bool replies = false;
   bool multiline = false;
   bool esc = false;
-  bool tls_codes = false;
+  bool tls_codes_seen = false;
   for (const connection& c : split_connections(t)) {
     const connection_result r = validate_connection(c, out.findings);
     replies = replies || r.replies_checked;
     multiline = multiline || r.multiline_checked;
     esc = esc || r.esc_checked;
-    tls_codes = tls_codes || r.tls_codes_checked;
+    tls_codes_seen = tls_codes_seen || r.tls_codes_checked;
   }
   if (replies) {
     out.checked.emplace_back(one_reply_validator);
@@ -582,7 +582,7 @@ validation validate_server_transcript(const transcript& t) {
   if (esc) {
     out.checked.emplace_back(esc_validator);
   }
-  if (tls_codes) {
+  if (tls_codes_seen) {
     out.checked.emplace_back(esc_tls_codes_validator);
   }
   std::stable_sort(out.findings.begin(), out.findings.end(),
