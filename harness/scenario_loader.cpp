@@ -731,7 +731,7 @@ class scenario_parser {
   script::byte_template parse_bytes(const json& j, const std::string& ptr, bool in_chunk = false) {
     script::byte_template t;
     if (j.is_string()) {
-      t.parts.push_back(byte_part{byte_part::kind::text, j.get<std::string>(), 1});
+      t.parts.emplace_back(byte_part::kind::text, j.get<std::string>(), 1);
       return t;
     }
     if (!j.is_array() || j.empty()) {
@@ -741,7 +741,7 @@ class scenario_parser {
       const std::string p = ptr + "/" + std::to_string(i);
       const json& part = j[i];
       if (part.is_string()) {
-        t.parts.push_back(byte_part{byte_part::kind::text, part.get<std::string>(), 1});
+        t.parts.emplace_back(byte_part::kind::text, part.get<std::string>(), 1);
       } else if (part.is_object() && part.contains("repeat")) {
         r_.expect_object(part, p, {"repeat", "count"});
         const std::string unit = r_.string_at(part["repeat"], p + "/repeat");
@@ -749,15 +749,14 @@ class scenario_parser {
           r_.fail(p, "missing required field \"count\"");
         }
         const auto count = r_.positive_integer(part["count"], p + "/count", max_repeat);
-        t.parts.push_back(
-            byte_part{byte_part::kind::repeat, unit, static_cast<std::size_t>(count)});
+        t.parts.emplace_back(byte_part::kind::repeat, unit, static_cast<std::size_t>(count));
       } else if (part.is_object() && part.contains("hex")) {
         r_.expect_object(part, p, {"hex"});
         auto octets = decode_hex(r_.string_at(part["hex"], p + "/hex"));
         if (!octets) {
           r_.fail(p + "/hex", "expected an even number of hex digits");
         }
-        t.parts.push_back(byte_part{byte_part::kind::octets, *octets, 1});
+        t.parts.emplace_back(byte_part::kind::octets, *octets, 1);
       } else if (part.is_object() && part.contains("bdat") && !in_chunk) {
         // "BDAT <n>[ LAST]\r\n" + the chunk, n counted after placeholders are expanded.
         r_.expect_object(part, p, {"bdat", "last"});
@@ -1114,7 +1113,7 @@ class scenario_parser {
                   "\"send\" writes one command line and appends CRLF itself; use "
                   "\"send_raw\" for exact octets");
         }
-        s.bytes.parts.push_back(byte_part{byte_part::kind::text, line, 1});
+        s.bytes.parts.emplace_back(byte_part::kind::text, line, 1);
       } else {
         s.bytes = parse_bytes(v, vptr);
       }
@@ -1204,7 +1203,7 @@ class scenario_parser {
       send.kind = step_kind::send;
       send.pointer = ptr;
       send.label = s.label;
-      send.bytes.parts.push_back(byte_part{byte_part::kind::text, "EHLO " + domain, 1});
+      send.bytes.parts.emplace_back(byte_part::kind::text, "EHLO " + domain, 1);
       out.push_back(std::move(send));
       s.kind = step_kind::read_reply;
       parse_expectations(j, ptr, s);
@@ -1234,7 +1233,7 @@ class scenario_parser {
       send.kind = step_kind::send;
       send.pointer = ptr;
       send.label = s.label;
-      send.bytes.parts.push_back(byte_part{byte_part::kind::text, "STARTTLS", 1});
+      send.bytes.parts.emplace_back(byte_part::kind::text, "STARTTLS", 1);
       out.push_back(std::move(send));
       step read;
       read.kind = step_kind::read_reply;

@@ -375,7 +375,7 @@ TEST(ClientRunner, CertificateFiltersJudgeTheEnginesChecks) {
     r.tls->established = true;
     r.tls->checks.name_matches = checked;
     if (checked == false) {
-      r.tls->checks.problems.push_back("the leaf is not for mx.test");
+      r.tls->checks.problems.emplace_back("the leaf is not for mx.test");
     }
     d.feed(r);
     const auto& o = d.finish();
