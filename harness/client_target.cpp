@@ -332,6 +332,10 @@ client_target load_client_target_file(const fs::path& file) {
   } catch (const json::parse_error& e) {
     throw config_error(fname, "", position_of_offset(text, e.byte > 0 ? e.byte - 1 : 0),
                        std::string("invalid JSON: ") + e.what());
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double; nlohmann says which, not where.
+    throw config_error(fname, "", position_of_offset(text, overflow_offset(e.what(), text)),
+                       std::string("invalid JSON: ") + e.what());
   }
   const json_locator loc(text);
   auto fail = [&](const std::string& ptr, const std::string& msg, bool key = false) {

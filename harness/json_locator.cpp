@@ -4,6 +4,16 @@
 
 namespace smtpsim::harness {
 
+std::size_t overflow_offset(std::string_view what, std::string_view text) {
+  const std::size_t open = what.find('\'');
+  const std::size_t close = what.rfind('\'');
+  if (open == std::string_view::npos || close <= open + 1) {
+    return 0;
+  }
+  const std::size_t at = text.find(what.substr(open + 1, close - open - 1));
+  return at == std::string_view::npos ? 0 : at;
+}
+
 text_position position_of_offset(std::string_view text, std::size_t offset) {
   text_position p;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i) {

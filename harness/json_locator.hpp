@@ -19,6 +19,11 @@ struct text_position {
 // position_of_offset converts a byte offset into line:column.
 text_position position_of_offset(std::string_view text, std::size_t offset);
 
+// overflow_offset: nlohmann's parser rejects a number too large for a double with out_of_range
+// 406 ("number overflow parsing '1e999'"), which carries no position. This is the offset of
+// that number in `text` (the first occurrence of the quoted part of `what`), else 0.
+std::size_t overflow_offset(std::string_view what, std::string_view text);
+
 class json_locator {
  public:
   // json_locator scans `text`, which must be valid JSON (parse it with nlohmann first).

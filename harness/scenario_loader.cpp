@@ -194,6 +194,10 @@ class scenario_parser {
       throw config_error(
           r_.file(), "", position_of_offset(text_, offset),
           "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+    } catch (const json::out_of_range& e) {
+      // A number too large for a double; nlohmann says which, not where.
+      throw config_error(r_.file(), "", position_of_offset(text_, overflow_offset(e.what(), text_)),
+                         std::string("invalid JSON: ") + e.what());
     }
     r_.check_duplicates();
     if (doc.is_object() && doc.contains("role") && doc["role"] == "client") {

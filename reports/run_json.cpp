@@ -727,6 +727,9 @@ run_result read_run_json(const std::filesystem::path& path) {
   } catch (const json::parse_error& e) {
     // nlohmann's message already says "line L, column C".
     throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double ("number overflow parsing '1e999'").
+    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
   }
   return parse_run_json(doc, path.string());
 }
