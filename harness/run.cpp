@@ -265,14 +265,7 @@ std::vector<reports::case_result> validator_results(const std::vector<reports::c
                                      checked == 1 ? "" : "s");
     } else {
       r.outcome.final_verdict = script::verdict::skip;
-      r.outcome.reason =
-          id == script::esc_validator
-              ? "no case's EHLO reply advertised ENHANCEDSTATUSCODES before a reply to check"
-          : id == script::esc_tls_codes_validator
-              ? "no case's transcript held a TLS- or AUTH-related reply (530, 454, 534, 535, 538, "
-                "500 to an overlong AUTH line) with an enhanced status code after "
-                "ENHANCEDSTATUSCODES was advertised"
-              : "no case's transcript held a reply to check";
+      r.outcome.reason = std::string(info.skip_reason);
     }
     for (const auto& [glob, why] : target.expected_failures) {
       if (!glob_match(glob, id)) {

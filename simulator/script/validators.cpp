@@ -21,16 +21,22 @@ namespace smtpsim::script {
 
 namespace {
 
+constexpr std::string_view no_reply_to_check = "no case's transcript held a reply to check";
+
 constexpr std::array<validator_info, 4> validators = {{
-    {one_reply_validator, "Every command gets exactly one reply", "MUST", "RFC 5321 §4.2"},
+    {one_reply_validator, "Every command gets exactly one reply", "MUST", "RFC 5321 §4.2",
+     verdict::fail, no_reply_to_check},
     {multiline_validator, "Every line of a multi-line reply carries the same code", "MUST",
-     "RFC 5321 §4.2.1"},
+     "RFC 5321 §4.2.1", verdict::fail, no_reply_to_check},
     {esc_validator,
      "With ENHANCEDSTATUSCODES advertised, every 2xx/4xx/5xx reply carries class.subject.detail",
-     "MUST", "RFC 2034 §3, §4"},
+     "MUST", "RFC 2034 §3, §4", verdict::fail,
+     "no case's EHLO reply advertised ENHANCEDSTATUSCODES before a reply to check"},
     {esc_tls_codes_validator,
      "TLS- and AUTH-related replies carry the enhanced status codes RFC 3207 and RFC 4954 give",
-     "SHOULD", "RFC 3207 §4; RFC 4954 §4, §6", verdict::warn},
+     "SHOULD", "RFC 3207 §4; RFC 4954 §4, §6", verdict::warn,
+     "no case's transcript held a TLS- or AUTH-related reply (530, 454, 534, 535, 538, 500 to an "
+     "overlong AUTH line) with an enhanced status code after ENHANCEDSTATUSCODES was advertised"},
 }};
 
 // The detail code each TLS- or AUTH-related reply should carry (esc.tls-codes).

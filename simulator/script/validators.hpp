@@ -44,6 +44,7 @@ struct validator_info {
   std::string_view level;  // "MUST" or "SHOULD"
   std::string_view reference;
   verdict on_finding = verdict::fail;  // of a finding and of the run's result: FAIL, or WARN
+  std::string_view skip_reason;        // the run's result when no case gave it anything to check
 };
 
 // server_validators lists the validators run on server-role transcripts, in report order.

@@ -4,13 +4,9 @@
 #include <string>
 #include <variant>
 
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-
 #include "simulator/reference/reference_server.hpp"
 #include "simulator/reference/server_tls.hpp"
 #include "simulator/tls/cert_check.hpp"
-#include "simulator/tls/openssl_util.hpp"
 #include "simulator/tls/pki.hpp"
 
 namespace smtpsim::testing {
@@ -30,28 +26,15 @@ const tls::test_pki& shared_pki() {
 }
 
 // verifies_against_ca says whether `cert` (with its chain) verifies against the test CA, as the
-// reference server's verify callback records it.
+// reference server's verify callback records it: the same X509_verify_cert the tls.chain-complete
+// check runs (validity is not part of it; the client certificates here are all current).
 bool verifies_against_ca(const tls::issued_cert& cert) {
-  const auto ca = tls::read_certs_pem(shared_pki().ca_pem());
-  const auto chain = tls::read_certs_pem(cert.chain_pem.empty() ? cert.cert_pem : cert.chain_pem);
-  if (ca.empty() || chain.empty()) {
-    return false;
-  }
-  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
-  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
-                                                                      &X509_STORE_CTX_free);
-  tls::x509_stack_ptr untrusted(sk_X509_new_null());
-  if (!store || !ctx || !untrusted || X509_STORE_add_cert(store.get(), ca.front().get()) != 1) {
-    return false;
-  }
-  for (std::size_t i = 1; i < chain.size(); ++i) {
-    sk_X509_push(untrusted.get(), chain[i].get());  // borrowed: `chain` outlives the check
-  }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), chain.front().get(), untrusted.get()) != 1) {
-    return false;
-  }
-  return X509_verify_cert(ctx.get()) == 1;
+  const auto checks = tls::check_server_certs(
+      tls::der_chain(cert.chain_pem.empty() ? cert.cert_pem : cert.chain_pem),
+      shared_pki().ca_pem(), "");
+  return checks.chain_complete.value_or(false);
 }
+
 // minor_version maps "1.0".."1.3" to 0..3 (the scenario loader accepts no other value).
 int minor_version(const std::string& v) { return v.size() == 3 ? v[2] - '0' : 3; }
 
