@@ -60,6 +60,12 @@ void add_target_options(CLI::App& cmd, smtpsim::harness::run_options& o) {
                  "run the built-in reference server with this fault (see serve --list-faults)")
       ->type_name("FAULT");
   add_timeout_options(cmd, o.limits);
+  cmd.add_option_function<std::uint64_t>(
+         "--fuzz-seed", [&o](std::uint64_t v) { o.fuzz_seed = v; },
+         "seed of the generated lines of fuzz cases (line.fuzz-grammar); a seed in a report "
+         "replays its lines")
+      ->type_name("N")
+      ->check(CLI::Range(std::uint64_t{1}, (std::uint64_t{1} << 53U) - 1));
   cmd.add_option("--client", o.clients,
                  "a client command to test (argv, run without a shell; placeholders {host} "
                  "{port} {ca_file} {server_name} ...); repeatable")

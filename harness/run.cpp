@@ -341,6 +341,7 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
 
   // Targets: server targets run the server-role cases, client targets the client-role ones.
   std::vector<std::unique_ptr<prepared_target>> targets;
+  std::map<std::string, std::shared_ptr<const std::vector<std::string>>> fuzz_corpora;
   std::vector<client_target> clients;
   std::unique_ptr<reference_target> reference;
   std::vector<std::string> urls;
@@ -643,6 +644,15 @@ int run_suite(const run_options& o, std::ostream& out, reports::run_result* resu
         continue;
       }
       script::target_view view;
+      if (std::any_of(c.sc->steps.begin(), c.sc->steps.end(),
+                      [](const script::step& st) { return st.kind == script::step_kind::fuzz; })) {
+        auto& corpus = fuzz_corpora[pt.desc.name];
+        if (!corpus) {
+          corpus = fuzz_corpus(sel.scenarios, pt.desc.vars);
+        }
+        view.fuzz_corpus = corpus;
+        view.fuzz_seed = o.fuzz_seed;
+      }
       for (const auto& [name, ep] : pt.desc.listeners) {
         view.listeners.insert(name);
       }

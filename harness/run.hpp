@@ -3,8 +3,10 @@
 // when none is given), run the cases concurrently on one Asio event loop, and write the reports.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct run_options {
   std::vector<std::string> vars;              // NAME=VALUE added to every target
   std::vector<std::string> traits;            // traits added to every target
   std::vector<std::string> reference_faults;  // faults of the built-in reference target
+  std::optional<std::uint64_t> fuzz_seed;     // replaces the seed of every fuzz step
   bool live_progress = false;                 // rewrite one progress line (a terminal)
   std::vector<std::string> command_line;
 

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "simulator/protocol/grammar_fuzz.hpp"
+
 namespace smtpsim::harness {
 
 namespace fs = std::filesystem;
@@ -176,6 +178,9 @@ constexpr std::uint64_t max_timeout_ms = 600000;
 constexpr std::uint64_t max_repeat = 1000000;
 // max_read_count bounds read_reply's "count": a pipelined group of commands, not a flood.
 constexpr std::uint64_t max_read_count = 1000;
+// A fuzz step's lines are bounded like every request loop; seeds are JSON-safe integers.
+constexpr std::uint64_t max_fuzz_lines = 100000;
+constexpr std::uint64_t max_fuzz_seed = (std::uint64_t{1} << 53U) - 1;
 
 class scenario_parser {
  public:
@@ -1039,10 +1044,10 @@ class scenario_parser {
   }
 
   void parse_step(const json& j, const std::string& ptr, std::vector<step>& out) {
-    static constexpr std::array<std::string_view, 14> actions = {
+    static constexpr std::array<std::string_view, 15> actions = {
         "connect",        "send",         "send_raw", "read_reply", "wait_silence",
         "tls_handshake",  "tls_shutdown", "close",    "sleep",      "ehlo_diff",
-        "await_delivery", "greeting",     "ehlo",     "starttls"};
+        "await_delivery", "greeting",     "ehlo",     "starttls",   "fuzz"};
     if (!j.is_object()) {
       r_.fail(ptr, "expected a step object");
     }
@@ -1183,6 +1188,24 @@ class scenario_parser {
       }
       needs_sink_ = true;
       parse_expectations(j, ptr, s);
+    } else if (action == "fuzz") {
+      allow({});
+      r_.expect_object(v, vptr, {"lines", "seed", "errors_per_session", "lines_per_session"});
+      s.kind = step_kind::fuzz;
+      if (v.contains("lines")) {
+        s.fuzz.lines = r_.positive_integer(v["lines"], vptr + "/lines", max_fuzz_lines);
+      }
+      if (v.contains("seed")) {
+        s.fuzz.seed = r_.positive_integer(v["seed"], vptr + "/seed", max_fuzz_seed);
+      }
+      if (v.contains("errors_per_session")) {
+        s.fuzz.errors_per_session = r_.positive_integer(
+            v["errors_per_session"], vptr + "/errors_per_session", max_fuzz_lines);
+      }
+      if (v.contains("lines_per_session")) {
+        s.fuzz.lines_per_session = r_.positive_integer(v["lines_per_session"],
+                                                       vptr + "/lines_per_session", max_fuzz_lines);
+      }
     } else if (action == "greeting") {
       // greeting: read the 220 greeting. The step's own outcomes come first.
       allow({"expect", "otherwise"});
@@ -1388,6 +1411,30 @@ fs::path default_scenario_dir() {
     }
   }
   return SMTPSIM_SOURCE_SCENARIOS;
+}
+
+std::shared_ptr<const std::vector<std::string>> fuzz_corpus(const scenario_set& set,
+                                                            const script::bindings& vars) {
+  std::vector<std::string> bytes;
+  for (const auto& sc : set.scenarios) {
+    if (sc->role != script::sut_role::server) {
+      continue;
+    }
+    for (const auto& c : script::expand_cases(*sc)) {
+      script::bindings case_vars = vars;
+      if (c.var != nullptr) {
+        for (const auto& [name, value] : c.var->vars) {
+          case_vars.insert_or_assign(name, value);
+        }
+      }
+      for (const auto& st : sc->steps) {
+        if (st.kind == script::step_kind::send || st.kind == script::step_kind::send_raw) {
+          bytes.push_back(st.bytes.expand(case_vars));
+        }
+      }
+    }
+  }
+  return std::make_shared<const std::vector<std::string>>(protocol::corpus_lines(bytes));
 }
 
 }  // namespace smtpsim::harness

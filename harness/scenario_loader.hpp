@@ -60,4 +60,10 @@ scenario_set load_scenarios(const std::filesystem::path& root);
 // <executable>/../share/smtpsim/scenarios, then the source tree the binary was built from.
 std::filesystem::path default_scenario_dir();
 
+// fuzz_corpus gathers the seed lines of fuzz steps (checks.md line.fuzz-grammar: "every byte
+// string in this catalogue"): what every server-role case of `set` sends, with `vars` (the
+// target's values) and each variant's own values filled in, split into lines.
+std::shared_ptr<const std::vector<std::string>> fuzz_corpus(const scenario_set& set,
+                                                            const script::bindings& vars);
+
 }  // namespace smtpsim::harness

@@ -1,6 +1,12 @@
 // The client runner driven by hand, step by step, with byte vectors (style.md §7.1): what it
 // asks the engine to do, and how it judges what comes back.
 
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "simulator/script/client_runner.hpp"
@@ -484,6 +490,242 @@ TEST(ClientRunner, AwaitDeliveryMatchesMessageText) {
   r.messages = {"Received: from x by y with ESMTPS id 1\r\n\r\nbody tok\r\n"};
   d.feed(r);
   EXPECT_EQ(d.finish().final_verdict, verdict::pass);
+}
+
+// ---- the fuzz step (line.fuzz-grammar) ----
+
+// fake_mta answers the fuzz step's lines: `answer` maps a line (without CRLF) and its number
+// (counting every line written, QUIT included) to what the server does.
+struct mta_move {
+  std::vector<std::string> replies;  // each delivered by its own read
+  bool close = false;                // then close the connection
+  bool hang = false;                 // never answer
+};
+
+struct fuzz_run {
+  case_outcome outcome;
+  std::vector<std::string> written;
+  std::size_t connects = 0;
+};
+
+fuzz_run play_fuzz(const std::string& fuzz,
+                   const std::function<mta_move(const std::string&, std::size_t)>& answer,
+                   const std::string& greeting = "220 mx.test ESMTP\r\n") {
+  driver d(wrap(R"({"connect": "starttls"}, {"greeting": {}}, {"fuzz": )" + fuzz + "}"));
+  fuzz_run run;
+  std::deque<std::string> pending;
+  bool closed = false;
+  EXPECT_EQ(d.next().k, kind::connect);
+  d.ok();
+  ++run.connects;
+  pending.push_back("220 mx.test ESMTP\r\n");
+  for (int guard = 0; guard < 20000 && d.next().k != kind::done; ++guard) {
+    switch (d.next().k) {
+      case kind::connect:
+        ++run.connects;
+        closed = false;
+        pending.clear();
+        if (!greeting.empty()) {
+          pending.push_back(greeting);
+        }
+        d.ok();
+        break;
+      case kind::close:
+        pending.clear();
+        d.ok();
+        break;
+      case kind::write: {
+        const std::string bytes = d.next().bytes;
+        EXPECT_TRUE(bytes.size() >= 2 && bytes.substr(bytes.size() - 2) == "\r\n");
+        const std::string line = bytes.substr(0, bytes.size() - 2);
+        EXPECT_EQ(line.find('\n'), std::string::npos);
+        EXPECT_LE(line.size(), 510U);
+        run.written.push_back(line);
+        if (!closed) {
+          mta_move m = answer(line, run.written.size());
+          if (m.hang) {
+            pending.clear();
+          } else {
+            pending.insert(pending.end(), m.replies.begin(), m.replies.end());
+          }
+          closed = m.close;
+        }
+        d.ok();
+        break;
+      }
+      case kind::read:
+        if (!pending.empty()) {
+          const std::string r = pending.front();
+          pending.pop_front();
+          d.data(r);
+        } else if (closed) {
+          d.eof(false);
+        } else {
+          d.timeout(static_cast<int>(d.next().timeout.count()));
+        }
+        break;
+      default:
+        d.ok();
+        break;
+    }
+  }
+  run.outcome = d.finish();
+  return run;
+}
+
+mta_move polite(const std::string& line, std::size_t /*n*/) {
+  if (line == "QUIT") {
+    return {{"221 2.0.0 Bye\r\n"}, true};
+  }
+  return {{"250 2.0.0 Ok\r\n"}};
+}
+
+TEST(ClientRunnerFuzz, OneReplyPerLinePasses) {
+  const auto run = play_fuzz(R"({"lines": 50, "seed": 5, "lines_per_session": 10})", polite);
+  EXPECT_EQ(run.outcome.final_verdict, verdict::pass) << run.outcome.reason;
+  EXPECT_NE(run.outcome.reason.find("50 generated lines (seed 5)"), std::string::npos);
+  // 5 sessions of 10 lines and a QUIT, then the survival check with its own QUIT-less close.
+  EXPECT_EQ(std::count(run.written.begin(), run.written.end(), "QUIT"), 5);
+  EXPECT_EQ(run.written.size(), 55U);
+  EXPECT_EQ(run.connects, 6U);
+}
+
+TEST(ClientRunnerFuzz, SameSeedSameLines) {
+  const auto a = play_fuzz(R"({"lines": 30, "seed": 9})", polite);
+  const auto b = play_fuzz(R"({"lines": 30, "seed": 9})", polite);
+  const auto c = play_fuzz(R"({"lines": 30, "seed": 10})", polite);
+  EXPECT_EQ(a.written, b.written);
+  EXPECT_NE(a.written, c.written);
+}
+
+TEST(ClientRunnerFuzz, RunSeedReplacesTheStepsSeed) {
+  target_view v = driver::default_view();
+  v.fuzz_seed = 10;
+  driver d(wrap(R"({"connect": "starttls"}, {"greeting": {}}, {"fuzz": {"lines": 1, "seed": 9}})"),
+           v);
+  d.ok();
+  d.data("220 mx.test\r\n");
+  ASSERT_EQ(d.next().k, kind::write);
+  protocol::grammar_fuzzer g(10);
+  EXPECT_EQ(d.next().bytes, g.next() + "\r\n");
+}
+
+TEST(ClientRunnerFuzz, ErrorRepliesEndTheSessionWithQuit) {
+  const auto run = play_fuzz(
+      R"({"lines": 20, "errors_per_session": 3})", [](const std::string& line, std::size_t n) {
+        return line == "QUIT" ? polite(line, n) : mta_move{{"500 5.5.2 what?\r\n"}};
+      });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::pass) << run.outcome.reason;
+  // No session holds more than 3 lines before its QUIT (a generated QUIT ends one sooner).
+  std::size_t in_session = 0;
+  for (const auto& line : run.written) {
+    in_session = line == "QUIT" ? 0 : in_session + 1;
+    EXPECT_LE(in_session, 3U);
+  }
+  EXPECT_GE(std::count(run.written.begin(), run.written.end(), "QUIT"), 7);  // ceil(20 / 3)
+}
+
+TEST(ClientRunnerFuzz, TwoRepliesInOneReadFail) {
+  const auto run = play_fuzz(R"({"lines": 20})", [](const std::string& line, std::size_t n) {
+    return n == 4 ? mta_move{{"250 one\r\n250 two\r\n"}} : polite(line, n);
+  });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::fail);
+  EXPECT_NE(run.outcome.reason.find("two replies (250 and then 250)"), std::string::npos)
+      << run.outcome.reason;
+  EXPECT_EQ(run.written.size(), 4U);
+}
+
+TEST(ClientRunnerFuzz, SurplusReplyShowsAtQuit) {
+  const auto run = play_fuzz(R"({"lines": 10, "lines_per_session": 10})",
+                             [](const std::string& line, std::size_t n) {
+                               // Line 4 gets two replies, each in its own read; the QUIT after line
+                               // 10 (the 11th line written) finds the surplus. A generated QUIT
+                               // gets 250 here, so nothing ends sooner.
+                               if (n == 4) {
+                                 return mta_move{{"250 one\r\n", "250 two\r\n"}};
+                               }
+                               return n == 11 ? polite(line, n) : mta_move{{"250 2.0.0 Ok\r\n"}};
+                             });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::fail);
+  EXPECT_NE(run.outcome.reason.find("QUIT got 2 replies"), std::string::npos) << run.outcome.reason;
+  ASSERT_FALSE(run.outcome.judgments.empty());
+  EXPECT_NE(run.outcome.judgments.back().observed.find("replay with --fuzz-seed 1"),
+            std::string::npos);
+}
+
+TEST(ClientRunnerFuzz, CloseRightAfterAReplyIsDeliberate) {
+  // Exim closes after its third unknown command: the next line finds the connection closed, is
+  // resent in a new session and answered there.
+  const auto run = play_fuzz(R"({"lines": 12})", [](const std::string& line, std::size_t n) {
+    if (n % 3 == 0 && line != "QUIT") {
+      return mta_move{{"500 5.5.1 Too many unrecognized commands\r\n"}, true};
+    }
+    return polite(line, n);
+  });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::pass) << run.outcome.reason;
+  EXPECT_GT(run.connects, 4U);
+}
+
+TEST(ClientRunnerFuzz, ALineThatEndsTwoSessionsFails) {
+  std::string deadly;
+  const auto run = play_fuzz(R"({"lines": 20})", [&](const std::string& line, std::size_t n) {
+    if (n == 5) {
+      deadly = line;
+    }
+    if (!deadly.empty() && line == deadly) {
+      return mta_move{{}, true};
+    }
+    return polite(line, n);
+  });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::fail);
+  EXPECT_NE(run.outcome.reason.find("two sessions in a row"), std::string::npos)
+      << run.outcome.reason;
+  EXPECT_EQ(std::count(run.written.begin(), run.written.end(), deadly), 2);
+}
+
+TEST(ClientRunnerFuzz, NoReplyIsAHang) {
+  const auto run = play_fuzz(R"({"lines": 20})", [](const std::string& line, std::size_t n) {
+    return n == 3 ? mta_move{{}, false, true} : polite(line, n);
+  });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::fail);
+  EXPECT_NE(run.outcome.reason.find("the server hangs"), std::string::npos) << run.outcome.reason;
+}
+
+TEST(ClientRunnerFuzz, MalformedReplyFails) {
+  const auto run = play_fuzz(R"({"lines": 20})", [](const std::string& line, std::size_t n) {
+    return n == 2 ? mta_move{{"hello there\r\n"}} : polite(line, n);
+  });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::fail);
+  EXPECT_NE(run.outcome.reason.find("malformed reply"), std::string::npos) << run.outcome.reason;
+}
+
+TEST(ClientRunnerFuzz, A354IsEndedWithADot) {
+  const auto run = play_fuzz(R"({"lines": 6})", [](const std::string& line, std::size_t n) {
+    if (n == 2) {
+      return mta_move{{"354 go ahead\r\n"}};
+    }
+    if (line == ".") {
+      return mta_move{{"250 2.0.0 queued\r\n"}};
+    }
+    return polite(line, n);
+  });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::pass) << run.outcome.reason;
+  ASSERT_GE(run.written.size(), 3U);
+  EXPECT_EQ(run.written[2], ".");
+}
+
+TEST(ClientRunnerFuzz, NoGreetingAfterTheLastLineFails) {
+  const auto run = play_fuzz(R"({"lines": 5})", polite, "");
+  EXPECT_EQ(run.outcome.final_verdict, verdict::fail);
+  EXPECT_NE(run.outcome.reason.find("no greeting"), std::string::npos) << run.outcome.reason;
+}
+
+TEST(ClientRunnerFuzz, NeedsAPlaintextConnection) {
+  driver d(wrap(R"({"connect": "starttls"}, {"close": {}}, {"fuzz": {}})"));
+  d.ok();
+  const auto& o = d.finish();
+  EXPECT_EQ(o.final_verdict, verdict::error);
+  EXPECT_NE(o.reason.find("no connection"), std::string::npos) << o.reason;
 }
 
 }  // namespace

@@ -166,6 +166,11 @@ constexpr std::array<fault_info, fault_count> catalogue{{
      "strip_nul_in_command, if set, causes the server to drop NUL octets from a command line and "
      "execute what remains, so that `MAIL FROM:<a\\0b@x.test>` is accepted as <ab@x.test> (RFC "
      "5321 §4.1.2)."},
+    {fault::drop_on_lone_cr_in_command, "drop_on_lone_cr_in_command",
+     "drop_on_lone_cr_in_command, if set, causes the server to close the connection without a "
+     "reply when a command line holds a CR that is not part of its CRLF, as a session process "
+     "that crashes on it would (RFC 5321 §4.2: every command gets a reply; found by "
+     "line.fuzz-grammar)."},
     {fault::accept_8bit_envelope, "accept_8bit_envelope",
      "accept_8bit_envelope, if set, causes the server to accept 8-bit octets in MAIL and RCPT "
      "addresses without SMTPUTF8 instead of 500 5.5.2 (RFC 5321 §2.4)."},

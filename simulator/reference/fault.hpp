@@ -63,6 +63,7 @@ enum class fault : std::uint8_t {
   refuse_recipients_past_50,
   bare_lf_ends_command,
   strip_nul_in_command,
+  drop_on_lone_cr_in_command,
   accept_8bit_envelope,
   case_sensitive_verbs,
   drop_at_error_limit,

@@ -496,6 +496,10 @@ void server_session::handle_command(const protocol::framed_line& line) {
   if (line.nul && f.has(fault::strip_nul_in_command)) {
     std::erase(text, '\0');
   }
+  if (f.has(fault::drop_on_lone_cr_in_command) && text.find('\r') != std::string::npos) {
+    close(tls_active_);
+    return;
+  }
   const verb guessed = verb_of(text);
   // HTTP on the SMTP port (checks.md line.http-and-tls-on-smtp): the conformant server answers
   // it like any unknown command; this fault leaves the client hanging.

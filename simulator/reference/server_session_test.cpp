@@ -1830,6 +1830,16 @@ TEST(ServerSessionFault, StripNulInCommand) {
   EXPECT_EQ(p.send("MAIL FROM:<a\0b@x.test>\r\n"sv), "250 2.1.0 Ok\r\n");
 }
 
+TEST(ServerSessionFault, DropOnLoneCrInCommand) {
+  peer good = after_ehlo();
+  EXPECT_EQ(good.send("NOOP a\rb\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(find_close(good.last()), nullptr);
+  peer p = after_ehlo(with_fault(fault::drop_on_lone_cr_in_command));
+  EXPECT_EQ(p.send("NOOP ab\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(p.send("NOOP a\rb\r\n"), "");  // no reply: the session just ends
+  EXPECT_NE(find_close(p.last()), nullptr);
+}
+
 TEST(ServerSessionFault, Accept8bitEnvelope) {
   peer p = after_ehlo(with_fault(fault::accept_8bit_envelope));
   EXPECT_EQ(p.send("MAIL FROM:<\xc3\xa9@x.test>\r\n").substr(0, 4), "250 ");

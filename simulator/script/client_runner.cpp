@@ -394,6 +394,7 @@ action client_runner::begin_step() {
           break;
         }
       }
+      last_listener_ = chosen;
       if (connected_) {
         reconnecting_ = true;
         waiting_ = wait::close;
@@ -495,6 +496,8 @@ action client_runner::begin_step() {
       waiting_ = wait::delivery;
       return action{
           action::kind::await_delivery, {}, substitute(s.token, target_.vars), timeout, {}};
+    case step_kind::fuzz:
+      return fuzz_begin();
     case step_kind::ehlo_diff: {
       observation o;
       o.kind = match_kind::any;
@@ -606,6 +609,9 @@ void client_runner::note_sent(const std::string& bytes) {
 
 action client_runner::resume(const io_result& r) {
   now_ = r.at;
+  if (fuzz_) {
+    return fuzz_resume(r);
+  }
   const wait was = waiting_;
   waiting_ = wait::none;
   switch (was) {
@@ -868,6 +874,9 @@ outcome client_runner::default_outcome(const step& s, const observation& o) cons
 }
 
 std::string client_runner::expected_text(const step& s) const {
+  if (s.kind == step_kind::fuzz) {
+    return "exactly one reply to each line, no close without a reply, then still a 220 greeting";
+  }
   std::string out;
   for (const auto& oc : s.expect) {
     out += (out.empty() ? "" : "; ") + oc.describe();

@@ -9,12 +9,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "simulator/protocol/ehlo.hpp"
+#include "simulator/protocol/grammar_fuzz.hpp"
 #include "simulator/protocol/reply.hpp"
 
 #include "simulator/script/outcome.hpp"
@@ -44,6 +46,10 @@ struct target_view {
   std::set<std::string, std::less<>> traits;     // declared traits, e.g. "sink", "public_mx"
   bindings vars;                                 // ${name} values
   tls_params tls_defaults;                       // e.g. the SNI to send
+  // fuzz steps: seed lines (every line the catalogue's scenarios send, placeholders expanded),
+  // and the run's --fuzz-seed, which replaces each fuzz step's own seed.
+  std::shared_ptr<const std::vector<std::string>> fuzz_corpus;
+  std::optional<std::uint64_t> fuzz_seed;
 };
 
 // action is what the engine must do next.
@@ -160,6 +166,49 @@ class client_runner {
   std::chrono::milliseconds remaining(clock::time_point now) const;
   void log_event(std::string note);
 
+  // The fuzz step (client_runner_fuzz.cpp): its own loop of writes, reads and reconnects
+  // inside one step. While it runs, resume() hands every result to fuzz_resume().
+  enum class fuzz_phase : std::uint8_t {
+    line,        // wrote a generated line; reading its one reply
+    end_data,    // a line got 354: wrote "." and reading its reply
+    quit,        // wrote QUIT to end a session; reading until 221 and the close
+    closing,     // closing our side before a reconnect
+    connecting,  // reconnecting to the listener
+    greeting,    // reading the new session's greeting
+  };
+  struct fuzz_state {
+    explicit fuzz_state(protocol::grammar_fuzzer g) : gen(std::move(g)) {}
+    protocol::grammar_fuzzer gen;
+    fuzz_params params;
+    std::string listener;
+    fuzz_phase ph = fuzz_phase::line;
+    std::size_t index = 0;  // the line being sent (0-based); == params.lines when all are sent
+    std::string line;
+    bool have_line = false;
+    bool retried = false;     // the current line lost its session once and is being resent
+    bool last_round = false;  // all lines sent: the next greeting is the final survival check
+    std::size_t session_lines = 0;
+    std::size_t session_errors = 0;
+    std::size_t sessions = 1;
+    std::size_t session_start = 0;  // transcript entry where the session began
+    std::vector<std::string> session_sent;
+    std::vector<std::string> lost_session;  // the lines of the session that lost the line
+    std::size_t quit_replies = 0;
+    std::size_t replies = 0;
+    std::size_t retries = 0;
+  };
+  action fuzz_begin();
+  action fuzz_resume(const io_result& r);
+  action fuzz_next_line();
+  action fuzz_read(std::chrono::milliseconds timeout);
+  action fuzz_write(std::string bytes);
+  action fuzz_quit();
+  action fuzz_reconnect();
+  action fuzz_on_reply(const protocol::reply& rep);
+  action fuzz_lost_line(const std::string& how);
+  action fuzz_stop(verdict v, const std::string& reason, const std::string& observed);
+  std::string fuzz_where() const;
+
   const scenario_case& case_;
   target_view target_;
   timeouts limits_;
@@ -189,6 +238,8 @@ class client_runner {
   observation obs_;  // the observation being built by the current step
   std::size_t bytes_this_step_ = 0;
   std::string pending_write_;
+  std::string last_listener_;  // the listener the last connect step chose
+  std::optional<fuzz_state> fuzz_;
 
   bool done_ = false;
   bool finishing_ = false;        // closing the connection before done

@@ -288,6 +288,8 @@ std::string_view to_string(step_kind k) {
       return "ehlo_diff";
     case step_kind::await_delivery:
       return "await_delivery";
+    case step_kind::fuzz:
+      return "fuzz";
   }
   return "?";
 }

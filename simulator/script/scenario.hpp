@@ -165,11 +165,24 @@ enum class step_kind : std::uint8_t {
   sleep,           // wait without reading
   ehlo_diff,       // record the difference between the last two EHLO replies (INFO evidence)
   await_delivery,  // wait until the sink has a message containing `token`
+  fuzz,            // send generated command lines one at a time (fuzz_params), reconnecting to
+                   // the last connect step's listener when a session ends; judge each reply
 };
 std::string_view to_string(step_kind k);
 
 // phase selects the default timeout of a read (architecture: per-phase timeouts).
 enum class phase : std::uint8_t { connect, greeting, reply, handshake, data, silence };
+
+// fuzz_params configures a fuzz step (checks.md line.fuzz-grammar): how many generated lines,
+// from which seed, and when the fuzzer ends a session itself (QUIT) before the server's error
+// limits slow it down or close it (Postfix waits a second per error after 10 errors; Exim
+// closes after 3 unknown commands).
+struct fuzz_params {
+  std::size_t lines = 300;
+  std::uint64_t seed = 1;  // the run's --fuzz-seed overrides it
+  std::size_t errors_per_session = 8;
+  std::size_t lines_per_session = 40;
+};
 
 struct step {
   step_kind kind = step_kind::send;
@@ -182,6 +195,7 @@ struct step {
   tls_params tls;                       // tls_handshake
   std::size_t count = 1;                // read_reply: how many replies make the observation
   std::string token = "${case_token}";  // await_delivery
+  fuzz_params fuzz;                     // fuzz
   std::vector<outcome> expect;          // tried in order
   std::optional<outcome> otherwise;     // when no outcome in `expect` applies
 };

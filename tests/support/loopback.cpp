@@ -238,6 +238,7 @@ script::target_view loopback::target_view(const std::string& case_token) const {
             {"sni_alt_name", std::string(reference::sni_alt_name)},
             {"case_token", case_token}};
   v.tls_defaults.sni = "mx.test";
+  v.fuzz_corpus = corpus_;
   return v;
 }
 
@@ -249,7 +250,7 @@ script::case_outcome loopback::run(const script::scenario_case& c,
   std::size_t n = 0;
   action a = runner.start(now);
   // Every case ends: the runner bounds its steps; the loop guard only protects the test.
-  while (a.k != action::kind::done && n < 10000) {
+  while (a.k != action::kind::done && n < 20000) {
     io_result r;
     switch (a.k) {
       case action::kind::connect: {

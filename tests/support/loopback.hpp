@@ -6,8 +6,10 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "simulator/reference/fault.hpp"
@@ -30,6 +32,11 @@ class loopback {
   // target_view describes the loopback target (listeners, traits, vars) for a runner.
   script::target_view target_view(const std::string& case_token = "loopback-token") const;
 
+  // set_fuzz_corpus gives fuzz steps their seed lines (harness::fuzz_corpus), as a run does.
+  void set_fuzz_corpus(std::shared_ptr<const std::vector<std::string>> corpus) {
+    corpus_ = std::move(corpus);
+  }
+
   // run plays one case to its end (its ${case_token} is "loopback-token-N" for the N-th run)
   // and returns the outcome; `actions` (if given) receives the
   // number of actions the runner asked for.
@@ -40,6 +47,7 @@ class loopback {
  private:
   std::map<std::string, reference::session_config> listeners_;
   std::vector<std::string> delivered_;
+  std::shared_ptr<const std::vector<std::string>> corpus_;
   std::size_t runs_ = 0;  // makes each case's ${case_token} unique, as a real run does
 };
 
