@@ -1190,7 +1190,8 @@ class scenario_parser {
       parse_expectations(j, ptr, s);
     } else if (action == "fuzz") {
       allow({});
-      r_.expect_object(v, vptr, {"lines", "seed", "errors_per_session", "lines_per_session"});
+      r_.expect_object(v, vptr,
+                       {"lines", "seed", "errors_per_session", "lines_per_session", "quit_every"});
       s.kind = step_kind::fuzz;
       if (v.contains("lines")) {
         s.fuzz.lines = r_.positive_integer(v["lines"], vptr + "/lines", max_fuzz_lines);
@@ -1201,6 +1202,10 @@ class scenario_parser {
       if (v.contains("errors_per_session")) {
         s.fuzz.errors_per_session = r_.positive_integer(
             v["errors_per_session"], vptr + "/errors_per_session", max_fuzz_lines);
+      }
+      if (v.contains("quit_every")) {
+        s.fuzz.quit_every =
+            r_.positive_integer(v["quit_every"], vptr + "/quit_every", max_fuzz_lines);
       }
       if (v.contains("lines_per_session")) {
         s.fuzz.lines_per_session = r_.positive_integer(v["lines_per_session"],

@@ -590,6 +590,22 @@ TEST(ClientRunnerFuzz, OneReplyPerLinePasses) {
   EXPECT_EQ(run.connects, 6U);
 }
 
+TEST(ClientRunnerFuzz, QuitEveryNthSessionTheOthersAreClosed) {
+  const auto run = play_fuzz(R"({"lines": 30, "seed": 5, "lines_per_session": 5, "quit_every": 3})",
+                             [](const std::string& line, std::size_t n) {
+                               // A generated QUIT gets 250 here, so only the fuzzer's end sessions.
+                               return line == "QUIT" && n != 16 && n != 32
+                                          ? mta_move{{"250 2.0.0 Ok\r\n"}}
+                                          : polite(line, n);
+                             });
+  EXPECT_EQ(run.outcome.final_verdict, verdict::pass) << run.outcome.reason;
+  // Sessions end after lines 5, 10, 15, 20, 25: only the third gets QUIT; the last line's too.
+  ASSERT_EQ(run.written.size(), 32U);
+  EXPECT_EQ(run.written[15], "QUIT");
+  EXPECT_EQ(run.written[31], "QUIT");
+  EXPECT_EQ(run.connects, 7U);
+}
+
 TEST(ClientRunnerFuzz, SameSeedSameLines) {
   const auto a = play_fuzz(R"({"lines": 30, "seed": 9})", polite);
   const auto b = play_fuzz(R"({"lines": 30, "seed": 9})", polite);

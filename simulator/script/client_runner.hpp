@@ -193,6 +193,7 @@ class client_runner {
     std::size_t session_start = 0;  // transcript entry where the session began
     std::vector<std::string> session_sent;
     std::vector<std::string> lost_session;  // the lines of the session that lost the line
+    std::size_t sessions_ended = 0;         // sessions the fuzzer ended itself
     std::size_t quit_replies = 0;
     std::size_t replies = 0;
     std::size_t retries = 0;

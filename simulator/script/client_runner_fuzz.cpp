@@ -6,9 +6,10 @@
 //   tied to one line. A second reply shows up either in the same read (judged at once) or as a
 //   surplus reply to the QUIT that ends every session the fuzzer ends itself.
 // - Servers end sessions on purpose after errors (Exim: 3 unknown commands; Postfix: 421 after
-//   20 errors, and a second of delay per error after 10). The fuzzer ends a session with QUIT
-//   after `errors_per_session` error replies or `lines_per_session` lines, and treats a close
-//   right after a reply as deliberate.
+//   20 errors, and a second of delay per error after 10). The fuzzer ends a session after
+//   `errors_per_session` error replies or `lines_per_session` lines (with QUIT every
+//   `quit_every`-th time, and after the last line), and treats a close right after a reply as
+//   deliberate.
 // - A line whose session closes without a reply is resent once in a fresh session. Only a line
 //   that loses two sessions in a row is a FAIL (the server drops, or crashes on, that line);
 //   whether the server still greets afterwards goes into the evidence.
@@ -84,9 +85,19 @@ action client_runner::fuzz_next_line() {
                                  limits_.case_limit.count(), f.index, f.params.lines),
                      fuzz_where());
   }
-  if (f.index >= f.params.lines || f.session_lines >= f.params.lines_per_session ||
-      f.session_errors >= f.params.errors_per_session) {
+  if (f.index >= f.params.lines) {
     return fuzz_quit();
+  }
+  if (f.session_lines >= f.params.lines_per_session ||
+      f.session_errors >= f.params.errors_per_session) {
+    // Every quit_every-th session the fuzzer ends gets a QUIT (and the surplus-reply check);
+    // the others are closed, because some servers take long to answer QUIT (Exim 4.96: 200 ms).
+    ++f.sessions_ended;
+    if (f.sessions_ended % f.params.quit_every == 0) {
+      return fuzz_quit();
+    }
+    log_event("ending the session without QUIT");
+    return fuzz_reconnect();
   }
   if (!f.have_line) {
     f.line = f.gen.next();

@@ -182,6 +182,9 @@ struct fuzz_params {
   std::uint64_t seed = 1;  // the run's --fuzz-seed overrides it
   std::size_t errors_per_session = 8;
   std::size_t lines_per_session = 40;
+  // quit_every: end every n-th of those sessions with QUIT and check that QUIT gets exactly one
+  // reply (a surplus reply to an earlier line shows there); close the others.
+  std::size_t quit_every = 1;
 };
 
 struct step {
