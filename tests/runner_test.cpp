@@ -518,7 +518,7 @@ fuzz_run play_fuzz(const std::string& fuzz,
   EXPECT_EQ(d.next().k, kind::connect);
   d.ok();
   ++run.connects;
-  pending.push_back("220 mx.test ESMTP\r\n");
+  pending.emplace_back("220 mx.test ESMTP\r\n");
   for (int guard = 0; guard < 20000 && d.next().k != kind::done; ++guard) {
     switch (d.next().k) {
       case kind::connect:
