@@ -239,10 +239,43 @@ mta_wait_ready() {
   done
 }
 
+# mta_watch DIR CTL: a watcher in its own session runs `CTL stop DIR` when the process that ran
+# `ctl start` (the harness) is gone without `ctl stop`, e.g. after a SIGKILL, so that no
+# instance outlives its run. It polls once a second and ends when DIR/watcher.pid is removed.
+mta_watch() {
+  local dir=$1 ctl=$2 harness=$PPID
+  echo starting >"$dir/watcher.pid"
+  # shellcheck disable=SC2016 # expanded by the watcher's shell
+  setsid sh -c '
+    harness=$1 ctl=$2 dir=$3
+    while kill -0 "$harness" 2>/dev/null && [ -s "$dir/watcher.pid" ]; do sleep 1; done
+    [ -s "$dir/watcher.pid" ] && exec "$ctl" stop "$dir"
+    exit 0
+  ' watcher "$harness" "$ctl" "$dir" </dev/null >/dev/null 2>&1 &
+  echo $! >"$dir/watcher.pid"
+}
+
+# mta_unwatch DIR: end the watcher (unless it is the caller: the watcher execs `ctl stop`), and
+# wait for it to go (bounded).
+mta_unwatch() {
+  local dir=$1 w i
+  [ -f "$dir/watcher.pid" ] || return 0
+  w=$(tr -dc 0-9 <"$dir/watcher.pid")
+  rm -f "$dir/watcher.pid"
+  [ -n "$w" ] && [ "$w" != "$$" ] || return 0
+  kill -TERM "$w" 2>/dev/null || return 0
+  for i in $(seq 1 40); do
+    mta_alive "$w" || return 0
+    sleep 0.05
+  done
+  : "$i"
+}
+
 # mta_stop DIR [GRACE_SECONDS]: SIGTERM to everything in the instance, SIGKILL after the grace.
 # Exit 0 when nothing runs (also when DIR has never been started).
 mta_stop() {
   local dir=$1 grace=${2:-5} pids pid deadline
+  mta_unwatch "$dir"
   pids=$(mta_pids_of "$dir" | sort -u)
   if [ -n "$pids" ]; then
     pid=$(sed -n 's/^pid=//p' "$dir/ctl.pid")
