@@ -941,11 +941,14 @@ class scenario_parser {
     }
     if (j.contains("alert")) {
       const std::string alert = r_.string_at(j["alert"], ptr + "/alert");
-      if (oc.match.kind != match_kind::handshake_failed || alert.empty() ||
-          !std::all_of(alert.begin(), alert.end(),
-                       [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) {
+      const bool kind_ok =
+          oc.match.kind == match_kind::handshake_failed || oc.match.kind == match_kind::closed;
+      if (!kind_ok || alert.empty() || !std::all_of(alert.begin(), alert.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || c == '_';
+          })) {
         r_.fail(ptr + "/alert",
-                "expected a TLS alert name such as \"unrecognized_name\", with handshake_failed");
+                "expected a TLS alert name such as \"unrecognized_name\", with handshake_failed "
+                "or closed");
       }
       oc.match.alert = alert;
     }

@@ -492,6 +492,25 @@ TEST(ClientRunner, AwaitDeliveryMatchesMessageText) {
   EXPECT_EQ(d.finish().final_verdict, verdict::pass);
 }
 
+TEST(ClientRunner, ClosedMatchesTheAlertThatEndedTheConnection) {
+  // TLS 1.3: a server that requires a client certificate refuses it with an alert after the
+  // client's Finished; the first read sees the alert and the close.
+  const std::string steps = R"({"connect": "starttls"}, {"read_reply": {}, "expect": [
+      {"closed": true, "alert": "certificate_required", "verdict": "PASS", "reason": "refused"},
+      {"closed": true, "verdict": "WARN", "reason": "closed"}]})";
+  for (const std::string alert : {"certificate_required", "", "unknown_ca"}) {
+    driver d(wrap(steps));
+    d.ok();
+    io_result r;
+    r.k = rk::eof;
+    r.alert = alert;
+    d.feed(r);
+    const auto& o = d.finish();
+    EXPECT_EQ(o.final_verdict, alert == "certificate_required" ? verdict::pass : verdict::warn)
+        << alert;
+  }
+}
+
 // ---- the fuzz step (line.fuzz-grammar) ----
 
 // fake_mta answers the fuzz step's lines: `answer` maps a line (without CRLF) and its number

@@ -257,6 +257,11 @@ class case_player {
       r.k = io_result::kind::timeout;
       co_return r;
     }
+    if (conn_->tls) {
+      // A TLS 1.3 server that refuses the client's certificate says so in an alert after the
+      // client has finished its handshake: the first read after it sees the alert.
+      r.alert = tls::alert_received(conn_->tls->native_handle());
+    }
     if (ec == asio::error::eof) {
       // Plaintext: a FIN. TLS: SSL_ERROR_ZERO_RETURN, i.e. the peer's close_notify came first.
       r.k = io_result::kind::eof;

@@ -212,6 +212,9 @@ std::string observation::describe() const {
       if (!error.empty()) {
         out += " (" + error + ")";
       }
+      if (!alert.empty()) {
+        out += "; alert received: " + alert;
+      }
       break;
     case match_kind::malformed:
       out = fmt::format("malformed reply line {}: \"{}\"", where, printable(malformed_line));
@@ -252,6 +255,9 @@ bool matches(const matcher& m, const observation& o) {
       return o.kind == match_kind::timeout || o.kind == match_kind::silence;
     case match_kind::closed:
       if (o.kind != match_kind::closed) {
+        return false;
+      }
+      if (m.alert && *m.alert != o.alert) {
         return false;
       }
       return m.closed == closed_mode::any || (m.closed == closed_mode::clean) == o.clean_close;
@@ -680,6 +686,7 @@ action client_runner::resume(const io_result& r) {
         obs_.kind = match_kind::closed;
         obs_.clean_close = r.k == io_result::kind::eof && r.clean_eof;
         obs_.error = r.k == io_result::kind::error ? r.error : std::string();
+        obs_.alert = r.alert;
         obs_.stray_bytes = reader_.buffered();
         std::string how = obs_.clean_close ? (tls_active_ ? "after a TLS close_notify" : "")
                                            : (tls_active_ ? "without a TLS close_notify" : "");

@@ -89,6 +89,7 @@ struct io_result {
   std::optional<tls_facts> tls;       // tls_handshake: what is known, on success and on failure
   std::string peer_bytes;             // tls_handshake failure: raw octets the peer sent (bounded)
   std::string note;                   // connect: the address connected to
+  std::string alert;                  // read under TLS that ended: the alert received, if any
   std::vector<std::string> messages;  // await_delivery: the messages that carry the token
   clock::time_point at;               // when the action completed
 };

@@ -128,7 +128,9 @@ struct matcher {
   // cert_requested: handshake_ok / handshake_failed: the server sent (true) or did not send
   // (false) a CertificateRequest (ccert.ask-controls-request).
   std::optional<bool> cert_requested;
-  std::optional<std::string> alert;  // handshake_failed: the fatal alert received
+  // handshake_failed, closed (inside TLS): the alert received, e.g. a TLS 1.3 server's
+  // certificate_required after the client's Finished.
+  std::optional<std::string> alert;
   // handshake_ok: the server's certificates pass (true) / fail (false) this check (cert_checks).
   std::optional<bool> chain_complete;
   std::optional<bool> name_matches;

@@ -491,6 +491,11 @@ void prepare_session(SSL* ssl, const std::string& sni) {
   SSL_set_msg_callback(ssl, on_message);
 }
 
+std::string alert_received(const SSL* ssl) {
+  const session_record* rec = record_of(ssl);
+  return rec != nullptr ? rec->alert_received : std::string();
+}
+
 script::tls_facts session_facts(SSL* ssl) {
   script::tls_facts facts;
   if (ssl == nullptr) {

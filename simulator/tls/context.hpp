@@ -67,6 +67,11 @@ void prepare_session(SSL* ssl, const std::string& sni);
 // takes only the first error off OpenSSL's per-thread queue.
 script::tls_facts session_facts(SSL* ssl);
 
+// alert_received returns the alert the peer sent on this connection so far (a fatal one wins
+// over a warning), e.g. "certificate_required" after a TLS 1.3 handshake that the server
+// refused once it had seen the client's (missing) certificate; "" if none.
+std::string alert_received(const SSL* ssl);
+
 // openssl_error_text drains OpenSSL's error queue into one line ("" when empty).
 std::string openssl_error_text();
 
